@@ -1,0 +1,139 @@
+//! Typed configuration read from the environment (and `.env`), passed
+//! explicitly to the application. Every variable is documented in the README.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A secret value that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `postgres://…` for PostgreSQL; anything else is a SQLite file path.
+    pub database_url: String,
+    /// Where the SQLite database and a generated signing secret live.
+    pub data_dir: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub db_pool_size: u32,
+    pub jwt: JwtConfig,
+    /// `max-age` of `Cache-Control` on public reads, in seconds.
+    pub cache_max_age: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    /// HS256 signing secret; `None` means: generate one in the data directory.
+    pub secret: Option<Secret>,
+    /// Key id of the signing secret (`kid` header).
+    pub kid: Option<String>,
+    /// Further verification keys, accepted while keys rotate: `(kid, secret)`.
+    pub previous_keys: Vec<(String, Secret)>,
+    pub issuer: String,
+    pub audience: String,
+    pub token_ttl_seconds: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            message: format!("`{v}`: {e}"),
+        }),
+    }
+}
+
+impl Config {
+    /// Read the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(var("CIRCLES_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| data_dir.join("circles.db").to_string_lossy().into_owned());
+        let previous_keys = match var("CIRCLES_JWT_PREVIOUS_KEYS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|pair| match pair.split_once(':') {
+                    Some((kid, secret)) if !kid.is_empty() && secret.len() >= 32 => {
+                        Ok((kid.to_owned(), Secret::new(secret)))
+                    }
+                    _ => Err(ConfigError {
+                        name: "CIRCLES_JWT_PREVIOUS_KEYS",
+                        message: "expected comma-separated `kid:secret` pairs, secrets of 32 characters or more"
+                            .into(),
+                    }),
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let secret = var("CIRCLES_JWT_SECRET").map(Secret::new);
+        if let Some(s) = &secret {
+            if s.expose().len() < 32 {
+                return Err(ConfigError {
+                    name: "CIRCLES_JWT_SECRET",
+                    message: "must be at least 32 characters".into(),
+                });
+            }
+        }
+        let token_ttl_seconds = parsed("CIRCLES_TOKEN_TTL_SECONDS", 900i64)?;
+        if !(60..=86_400).contains(&token_ttl_seconds) {
+            return Err(ConfigError {
+                name: "CIRCLES_TOKEN_TTL_SECONDS",
+                message: "must be between 60 and 86400".into(),
+            });
+        }
+        let default_workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Ok(Config {
+            database_url,
+            data_dir,
+            host: var("CIRCLES_HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: parsed("CIRCLES_PORT", 8080u16)?,
+            workers: parsed("CIRCLES_WORKERS", default_workers)?.max(1),
+            db_pool_size: parsed("CIRCLES_DB_POOL_SIZE", 10u32)?.max(1),
+            jwt: JwtConfig {
+                secret,
+                kid: var("CIRCLES_JWT_KID"),
+                previous_keys,
+                issuer: var("CIRCLES_JWT_ISSUER").unwrap_or_else(|| "circles".into()),
+                audience: var("CIRCLES_JWT_AUDIENCE").unwrap_or_else(|| "circles-api".into()),
+                token_ttl_seconds,
+            },
+            cache_max_age: parsed("CIRCLES_CACHE_MAX_AGE", 60u32)?,
+        })
+    }
+}

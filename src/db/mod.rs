@@ -1,0 +1,200 @@
+//! Database access: one connection type over SQLite and PostgreSQL, an r2d2
+//! pool whose backend is chosen from the URL scheme, embedded migrations and
+//! a write-transaction helper that never fails with `SQLITE_BUSY`.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use self::multi::*;
+
+#[allow(missing_docs)]
+mod multi {
+    /// A connection to either backend; diesel dispatches every query on the variant.
+    #[derive(diesel::MultiConnection)]
+    pub enum DbConnection {
+        Sqlite(diesel::SqliteConnection),
+        Pg(diesel::PgConnection),
+    }
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Lock key for PostgreSQL advisory locks taken around migrations, so that
+/// several instances starting together do not race.
+const MIGRATION_LOCK_KEY: i64 = 0x0C12_C1E5;
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which backend a `DATABASE_URL` points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Choose the backend from the URL scheme; anything that is not a
+    /// PostgreSQL URL is taken as a SQLite path (optionally `sqlite://`).
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Strip an optional `sqlite://` or `sqlite:` prefix to get the file path.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot create the directory {0}: {1}")]
+    Directory(PathBuf, std::io::Error),
+    #[error("cannot open the database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+/// r2d2 manager that establishes the variant named by the URL (diesel's own
+/// `establish` would try SQLite for any string) and applies SQLite pragmas.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Self {
+        ConnectionManager {
+            url: url.to_owned(),
+            backend: Backend::from_url(url),
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = DbSetupError;
+
+    fn connect(&self) -> Result<DbConnection, DbSetupError> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConnection::Pg(diesel::PgConnection::establish(
+                &self.url,
+            )?)),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
+                // WAL lets readers run beside the single writer; the busy
+                // timeout makes a second writer wait instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbSetupError> {
+        conn.batch_execute("SELECT 1").map_err(DbSetupError::Query)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Build the pool, creating the SQLite file's directory when needed, and run
+/// the pending migrations.
+pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbSetupError> {
+    let backend = Backend::from_url(url);
+    if backend == Backend::Sqlite {
+        let path = Path::new(sqlite_path(url));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DbSetupError::Directory(dir.into(), e))?;
+        }
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(ConnectionManager::new(url))?;
+    run_migrations(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+/// Apply every pending embedded migration; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
+    let migration_error =
+        |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migration(e.to_string());
+    match conn {
+        DbConnection::Sqlite(c) => {
+            // BEGIN IMMEDIATE is not needed: SQLite migrations run in their own
+            // transaction and the busy timeout covers a concurrent start.
+            let done = c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(migration_error)?;
+            Ok(done.len())
+        }
+        DbConnection::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            result.map_err(migration_error)
+        }
+    }
+}
+
+/// Run `f` inside a write transaction. On SQLite the transaction starts with
+/// `BEGIN IMMEDIATE`, so it takes the write lock up front and waits on the
+/// busy timeout instead of failing with `SQLITE_BUSY` when it would have to
+/// upgrade a read lock. Nested calls inside `f` may use `conn.transaction`.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    let result = f(conn);
+    let end = match (&result, &mut *conn) {
+        (Ok(_), DbConnection::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Ok(_), DbConnection::Pg(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Err(_), DbConnection::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(c),
+        (Err(_), DbConnection::Pg(c)) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    match (result, end) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// Whether the database answers (used by `/readyz`).
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}

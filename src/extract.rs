@@ -1,0 +1,282 @@
+//! Request extractors that turn every kind of bad input into a problem that
+//! names the failing field: JSON bodies (size limit, content type, syntax,
+//! unknown fields, bad enum values) and query strings.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The raw request body, at most [`MAX_BODY_BYTES`], with its content type.
+pub struct RawBody {
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "request bodies are limited to {} KiB",
+        MAX_BODY_BYTES / 1024
+    ))
+}
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+                return Err(too_large());
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest {
+                    code: "invalid_body",
+                    detail: format!("the request body could not be read: {e}"),
+                })?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(RawBody {
+                content_type,
+                bytes: body.freeze(),
+            })
+        })
+    }
+}
+
+/// Whether a media type is JSON (`application/json` or `application/*+json`).
+pub fn is_json(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+    })
+}
+
+/// Deserialize JSON, reporting syntax errors as `malformed_json` and data
+/// errors (wrong type, unknown field, bad enum value, missing field) as
+/// validation problems naming the field path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                ApiError::Validation(vec![describe_data_error(&path, &inner.to_string())])
+            }
+            _ => ApiError::MalformedJson(format!("the body is not valid JSON: {inner}")),
+        }
+    })
+}
+
+/// Same as [`parse_json`] for an already parsed value (used by merge patch).
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        ApiError::Validation(vec![describe_data_error(
+            &e.path().to_string(),
+            &e.inner().to_string(),
+        )])
+    })
+}
+
+/// Turn serde's message into a field error: the unknown field's own name is
+/// appended to the path, and accepted values are listed for enums.
+fn describe_data_error(path: &str, message: &str) -> FieldError {
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    let parent = if path == "." { "" } else { path };
+    let ticked = |s: &str| s.split('`').nth(1).map(str::to_owned);
+    let join = |name: &str| {
+        if parent.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{parent}.{name}")
+        }
+    };
+    let expected = |msg: &str| -> Option<Vec<String>> {
+        let list = msg.split("expected one of ").nth(1)?;
+        Some(
+            list.split(", ")
+                .map(|s| s.trim_matches('`').to_owned())
+                .collect(),
+        )
+    };
+    if message.starts_with("unknown field") {
+        let field = ticked(&message)
+            .map(|f| join(&f))
+            .unwrap_or_else(|| parent.to_owned());
+        let msg = match expected(&message) {
+            Some(list) => format!("unknown field; accepted fields are: {}", list.join(", ")),
+            None => "unknown field".to_owned(),
+        };
+        return FieldError::new(field, msg);
+    }
+    if message.starts_with("missing field") {
+        let field = ticked(&message)
+            .map(|f| join(&f))
+            .unwrap_or_else(|| parent.to_owned());
+        return FieldError::new(field, "this field is required");
+    }
+    if message.starts_with("unknown variant") {
+        let value = ticked(&message).unwrap_or_default();
+        if let Some(list) = expected(&message) {
+            let msg = format!(
+                "unknown value `{value}`, expected one of: {}",
+                list.join(", ")
+            );
+            return FieldError::new(parent, msg).with_allowed(list);
+        }
+    }
+    FieldError::new(if parent.is_empty() { "body" } else { parent }, message)
+}
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = RawBody::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if !is_json(body.content_type.as_deref()) {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as JSON with `Content-Type: application/json`".into(),
+                ));
+            }
+            parse_json(&body.bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Query parameters of type `T`; unknown and malformed parameters are 400
+/// problems naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::InvalidQuery(describe_data_error(&path, &e.inner().to_string()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        format: crate::vocab::Format,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    fn field_error(json: &str) -> FieldError {
+        match parse_json::<Outer>(json.as_bytes()) {
+            Err(ApiError::Validation(mut v)) => v.remove(0),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_fields() {
+        let e = field_error(r#"{"name":"x","inner":{"format":"zoom"}}"#);
+        assert_eq!(e.field, "inner.format");
+        assert_eq!(e.allowed.unwrap(), vec!["in_person", "online", "hybrid"]);
+        assert_eq!(field_error(r#"{"name":"x","colour":1}"#).field, "colour");
+        assert_eq!(
+            field_error(r#"{"name":"x","inner":{"format":"online","x":1}}"#).field,
+            "inner.x"
+        );
+        assert_eq!(field_error(r#"{"inner":null}"#).field, "name");
+        assert_eq!(field_error(r#"{"name":5}"#).field, "name");
+        assert!(matches!(
+            parse_json::<Outer>(b"{\"name\":"),
+            Err(ApiError::MalformedJson(_))
+        ));
+    }
+}
+
+/// Parse a comma-separated list of vocabulary values from a query parameter
+/// (`topic=grief,trauma` means any of them).
+pub fn vocab_list<V: crate::vocab::Vocabulary>(
+    name: &str,
+    raw: Option<&str>,
+) -> Result<Option<Vec<V>>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| V::parse(s).map_err(|e| ApiError::InvalidQuery(FieldError::from((name, e)))))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Parse a comma-separated list of free values from a query parameter.
+pub fn str_list(raw: Option<&str>) -> Option<Vec<String>> {
+    raw.map(|r| {
+        r.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// A path id that must be a UUID.
+pub fn uuid_path(name: &str, raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::InvalidPath(FieldError::new(name, "must be a UUID")))
+}

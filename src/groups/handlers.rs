@@ -1,0 +1,357 @@
+//! Group endpoints: public reads and the owning organization's writes.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::dto::*;
+use super::queries::{self, GroupFilter};
+use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
+use crate::error::{ApiError, Problem};
+use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
+use crate::pagination::{next_link, split_page, PageRequest};
+use crate::routes::{read_response, resource};
+use crate::state::AppState;
+use crate::vocab::*;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/groups", "GET, HEAD, POST")
+            .route(web::get().to(list_groups))
+            .route(web::post().to(create_group)),
+    )
+    .service(
+        resource("/groups/{id}", "GET, HEAD, PUT, PATCH, DELETE")
+            .route(web::get().to(get_group))
+            .route(web::put().to(replace_group))
+            .route(web::patch().to(update_group))
+            .route(web::delete().to(delete_group)),
+    );
+}
+
+/// Filters of the group list. A comma-separated value means "any of";
+/// different filters combine with AND.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GroupListQuery {
+    /// Topics, any of.
+    #[param(value_type = Option<Vec<Topic>>, style = Form, explode = false, example = "grief,trauma")]
+    pub topic: Option<String>,
+    /// Formats, any of.
+    #[param(value_type = Option<Vec<Format>>, style = Form, explode = false, example = "online,hybrid")]
+    pub format: Option<String>,
+    /// Enrollment kinds, any of.
+    #[param(value_type = Option<Vec<Enrollment>>, style = Form, explode = false, example = "rolling")]
+    pub enrollment: Option<String>,
+    /// Facilitation kinds, any of.
+    #[param(value_type = Option<Vec<Facilitation>>, style = Form, explode = false, example = "peer_led")]
+    pub facilitation: Option<String>,
+    /// BCP 47 language tags, any of.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "en,es")]
+    pub language: Option<String>,
+    /// Recovery stages, any of.
+    #[param(value_type = Option<Vec<RecoveryStage>>, style = Form, explode = false, example = "moratorium")]
+    pub stage: Option<String>,
+    /// Kinds of support, any of.
+    #[param(value_type = Option<Vec<SupportType>>, style = Form, explode = false, example = "emotional")]
+    pub support_type: Option<String>,
+    /// Cost kinds, any of.
+    #[param(value_type = Option<Vec<CostKind>>, style = Form, explode = false, example = "free,donation")]
+    pub cost: Option<String>,
+    /// Organization ids or slugs, any of.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "friends-of-ash")]
+    pub organization: Option<String>,
+    /// Only groups that do (or do not) take new members.
+    #[param(example = true)]
+    pub accepting_new_members: Option<bool>,
+    /// Only groups changed at or after this instant (RFC 3339).
+    #[param(example = "2026-11-01T00:00:00Z")]
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<u32>,
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl GroupListQuery {
+    fn filter(&self) -> Result<GroupFilter, ApiError> {
+        let nonempty = |v: Option<Vec<String>>| v.filter(|l| !l.is_empty());
+        Ok(GroupFilter {
+            topics: vocab_list("topic", self.topic.as_deref())?.filter(|l| !l.is_empty()),
+            formats: vocab_list("format", self.format.as_deref())?.filter(|l| !l.is_empty()),
+            enrollments: vocab_list("enrollment", self.enrollment.as_deref())?
+                .filter(|l| !l.is_empty()),
+            facilitations: vocab_list("facilitation", self.facilitation.as_deref())?
+                .filter(|l| !l.is_empty()),
+            languages: nonempty(str_list(self.language.as_deref())).map(|l| {
+                l.iter()
+                    .map(|t| crate::validate::normalize_language(t))
+                    .collect()
+            }),
+            stages: vocab_list("stage", self.stage.as_deref())?.filter(|l| !l.is_empty()),
+            support_types: vocab_list("support_type", self.support_type.as_deref())?
+                .filter(|l| !l.is_empty()),
+            costs: vocab_list("cost", self.cost.as_deref())?.filter(|l| !l.is_empty()),
+            organizations: nonempty(str_list(self.organization.as_deref())),
+            accepting_new_members: self.accepting_new_members,
+            updated_since: self.updated_since.map(|t| t.naive_utc()),
+        })
+    }
+}
+
+/// List published groups.
+///
+/// The public directory of support groups, oldest first, with filters.
+/// Locations and join links follow each group's visibility settings.
+#[utoipa::path(
+    get, path = "/v1/groups", tag = "groups", operation_id = "listGroups",
+    summary = "List and filter published groups",
+    params(GroupListQuery),
+    responses(
+        (status = 200, description = "A page of groups", body = GroupPage,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                    ("Cache-Control" = String, description = "Public caching directives"))),
+        (status = 400, description = "Invalid filter value, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn list_groups(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: Query<GroupListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.0.filter()?;
+    let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
+    let limit = page.limit;
+    let data = state
+        .db(move |conn| {
+            let rows = queries::list_public(conn, &filter, &page)?;
+            let (rows, next) = split_page(rows, limit, |r| r.id.clone());
+            Ok((queries::responses(conn, &rows, |_| false)?, next))
+        })
+        .await?;
+    let (data, next_cursor) = data;
+    let mut res = read_response(state.config.cache_max_age, false);
+    if let Some(c) = &next_cursor {
+        res.insert_header((header::LINK, next_link(&req, c)));
+    }
+    Ok(res.json(GroupPage { data, next_cursor }))
+}
+
+async fn load_one(
+    state: &AppState,
+    id: String,
+    viewer: Option<String>,
+) -> Result<GroupResponse, ApiError> {
+    state
+        .db(move |conn| {
+            let row = queries::find_visible(conn, &id, viewer.as_deref())?
+                .ok_or_else(|| ApiError::not_found("group"))?;
+            let owner = viewer.as_deref() == Some(row.organization_id.as_str());
+            queries::responses(conn, std::slice::from_ref(&row), |_| owner)?
+                .pop()
+                .ok_or_else(|| ApiError::internal("no response built"))
+        })
+        .await
+}
+
+/// Get a group.
+///
+/// Published groups are public. With a token, an organization also sees its
+/// own drafts and archived groups, with every detail.
+#[utoipa::path(
+    get, path = "/v1/groups/{id}", tag = "groups", operation_id = "getGroup",
+    summary = "Get a group",
+    params(("id" = String, Path, description = "The group id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f01")),
+    responses(
+        (status = 200, description = "The group", body = GroupResponse,
+            headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn get_group(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    caller: MaybeAuthenticated,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_path("id", &path)?;
+    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
+    let group = load_one(&state, id, viewer).await?;
+    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(group))
+}
+
+/// Create a group.
+///
+/// The group belongs to the token's organization. It starts as a `draft`
+/// unless `status` says otherwise; publish it with
+/// `PATCH /v1/groups/{id}` and `{"status": "published"}`.
+#[utoipa::path(
+    post, path = "/v1/groups", tag = "groups", operation_id = "createGroup",
+    summary = "Create a group",
+    request_body = GroupWrite,
+    responses(
+        (status = 201, description = "Created", body = GroupResponse,
+            headers(("Location" = String, description = "URL of the new group"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your groups", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_group(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonBody(mut body): JsonBody<GroupWrite>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("listings:write")?;
+    body.validate()?;
+    let org = caller.organization_id.clone();
+    let group = state
+        .db(move |conn| {
+            let row = queries::create(conn, &org, &body)?;
+            owned_response(conn, row)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/groups/{}", group.id)))
+        .json(group))
+}
+
+fn owned_response(
+    conn: &mut crate::db::DbConnection,
+    row: queries::GroupRow,
+) -> Result<GroupResponse, ApiError> {
+    queries::responses(conn, std::slice::from_ref(&row), |_| true)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no response built"))
+}
+
+fn writer(caller: &Caller) -> Result<String, ApiError> {
+    caller.require_scope("listings:write")?;
+    Ok(caller.organization_id.clone())
+}
+
+/// Replace a group.
+///
+/// Sends the whole group; fields left out take their defaults.
+#[utoipa::path(
+    put, path = "/v1/groups/{id}", tag = "groups", operation_id = "replaceGroup",
+    summary = "Replace a group",
+    params(("id" = String, Path, description = "The group id (UUID)")),
+    request_body = GroupWrite,
+    responses(
+        (status = 200, description = "Replaced", body = GroupResponse),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such group of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your groups", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn replace_group(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    JsonBody(mut body): JsonBody<GroupWrite>,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    body.validate()?;
+    let group = state
+        .db(move |conn| {
+            let row = queries::replace(conn, &org, &id, &body)?;
+            owned_response(conn, row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(group))
+}
+
+/// Update a group (JSON Merge Patch).
+///
+/// Send only what changes; `null` clears an optional field. The result is
+/// validated like a full write. Publish with `{"status": "published"}`.
+#[utoipa::path(
+    patch, path = "/v1/groups/{id}", tag = "groups", operation_id = "updateGroup",
+    summary = "Update a group",
+    params(("id" = String, Path, description = "The group id (UUID)")),
+    request_body(content = GroupWrite, content_type = "application/merge-patch+json",
+        example = json!({"status": "published"})),
+    responses(
+        (status = 200, description = "Updated", body = GroupResponse),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such group of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your groups", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_group(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    let group = state
+        .db(move |conn| {
+            let current = queries::find_owned(conn, &id, &org)?
+                .ok_or_else(|| ApiError::not_found("group"))?;
+            let attrs = queries::attributes(conn, std::slice::from_ref(&current.id))?;
+            let base = current.to_write(&attrs.get(&current.id).cloned().unwrap_or_default())?;
+            let mut next = crate::merge::apply(&base, &body)?;
+            next.validate()?;
+            let row = queries::replace(conn, &org, &id, &next)?;
+            owned_response(conn, row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(group))
+}
+
+/// Delete a group.
+///
+/// The group disappears from every read at once.
+#[utoipa::path(
+    delete, path = "/v1/groups/{id}", tag = "groups", operation_id = "deleteGroup",
+    summary = "Delete a group",
+    params(("id" = String, Path, description = "The group id (UUID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such group of yours", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_group(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    state
+        .db(move |conn| queries::delete(conn, &org, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

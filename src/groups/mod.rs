@@ -1,0 +1,7 @@
+//! Support groups: the heart of the directory.
+
+pub mod dto;
+pub mod handlers;
+pub mod queries;
+
+pub use handlers::configure;

@@ -1,0 +1,668 @@
+//! Database access for support groups: the main row plus join tables for
+//! multi-valued attributes (topics, languages, stages, support types), so
+//! every filter can use an index on both backends.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::dto::*;
+use crate::db::schema::{
+    group_languages, group_recovery_stages, group_support_types, group_topics, support_groups,
+};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::pagination::PageRequest;
+use crate::vocab::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = support_groups)]
+pub struct GroupRow {
+    pub id: String,
+    pub organization_id: String,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub format: String,
+    pub enrollment: String,
+    pub cohort_starts_on: Option<NaiveDate>,
+    pub cohort_ends_on: Option<NaiveDate>,
+    pub facilitation: String,
+    pub schedule_rrule: Option<String>,
+    pub schedule_starts_at: Option<NaiveDateTime>,
+    pub schedule_timezone: Option<String>,
+    pub schedule_duration_minutes: Option<i32>,
+    pub audience: String,
+    pub cost_kind: String,
+    pub cost_amount: Option<String>,
+    pub cost_currency: Option<String>,
+    pub capacity: Option<i32>,
+    pub accepting_new_members: bool,
+    pub accessibility: Option<String>,
+    pub confidentiality_policy: Option<String>,
+    pub anonymous_participation: bool,
+    pub content_notes: String,
+    pub location_visibility: Option<String>,
+    pub location_name: Option<String>,
+    pub street_address: Option<String>,
+    pub locality: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub online_platform: Option<String>,
+    pub online_join_url: Option<String>,
+    pub online_join_visibility: Option<String>,
+    pub online_instructions: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_url: Option<String>,
+    pub status: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+/// The columns a write sets (everything but identity, version and times).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = support_groups, treat_none_as_null = true)]
+struct GroupColumns {
+    external_id: Option<String>,
+    name: String,
+    summary: Option<String>,
+    description: Option<String>,
+    format: &'static str,
+    enrollment: &'static str,
+    cohort_starts_on: Option<NaiveDate>,
+    cohort_ends_on: Option<NaiveDate>,
+    facilitation: &'static str,
+    schedule_rrule: Option<String>,
+    schedule_starts_at: Option<NaiveDateTime>,
+    schedule_timezone: Option<String>,
+    schedule_duration_minutes: Option<i32>,
+    audience: String,
+    cost_kind: &'static str,
+    cost_amount: Option<String>,
+    cost_currency: Option<String>,
+    capacity: Option<i32>,
+    accepting_new_members: bool,
+    accessibility: Option<String>,
+    confidentiality_policy: Option<String>,
+    anonymous_participation: bool,
+    content_notes: String,
+    location_visibility: Option<&'static str>,
+    location_name: Option<String>,
+    street_address: Option<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    online_platform: Option<String>,
+    online_join_url: Option<String>,
+    online_join_visibility: Option<&'static str>,
+    online_instructions: Option<String>,
+    contact_email: Option<String>,
+    contact_phone: Option<String>,
+    contact_url: Option<String>,
+    status: &'static str,
+}
+
+impl GroupColumns {
+    fn from_write(w: &GroupWrite) -> Result<GroupColumns, ApiError> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).map_err(ApiError::internal);
+        let l = w.location.as_ref();
+        let o = w.online.as_ref();
+        let k = w.contact.clone().unwrap_or_default();
+        Ok(GroupColumns {
+            external_id: w.external_id.clone(),
+            name: w.name.clone(),
+            summary: w.summary.clone(),
+            description: w.description.clone(),
+            format: w.format.as_str(),
+            enrollment: w.enrollment.as_str(),
+            cohort_starts_on: w.cohort.as_ref().map(|c| c.starts_on),
+            cohort_ends_on: w.cohort.as_ref().map(|c| c.ends_on),
+            facilitation: w.facilitation.as_str(),
+            schedule_rrule: w.schedule.as_ref().map(|s| s.rrule.clone()),
+            schedule_starts_at: w.schedule.as_ref().map(|s| s.starts_at),
+            schedule_timezone: w.schedule.as_ref().map(|s| s.timezone.clone()),
+            schedule_duration_minutes: w.schedule.as_ref().map(|s| s.duration_minutes),
+            audience: json(&w.audience)?,
+            cost_kind: w.cost.kind.as_str(),
+            cost_amount: w.cost.amount.clone(),
+            cost_currency: w.cost.currency.clone(),
+            capacity: w.capacity,
+            accepting_new_members: w.accepting_new_members,
+            accessibility: w.accessibility.clone(),
+            confidentiality_policy: w.confidentiality_policy.clone(),
+            anonymous_participation: w.anonymous_participation,
+            content_notes: json(&w.content_notes)?,
+            location_visibility: l.map(|l| l.visibility.as_str()),
+            location_name: l.and_then(|l| l.name.clone()),
+            street_address: l.and_then(|l| l.street_address.clone()),
+            locality: l.and_then(|l| l.locality.clone()),
+            region: l.and_then(|l| l.region.clone()),
+            postal_code: l.and_then(|l| l.postal_code.clone()),
+            country: l.and_then(|l| l.country.clone()),
+            latitude: l.and_then(|l| l.latitude),
+            longitude: l.and_then(|l| l.longitude),
+            online_platform: o.and_then(|o| o.platform.clone()),
+            online_join_url: o.and_then(|o| o.join_url.clone()),
+            online_join_visibility: o.map(|o| o.join_url_visibility.as_str()),
+            online_instructions: o.and_then(|o| o.instructions.clone()),
+            contact_email: k.email,
+            contact_phone: k.phone,
+            contact_url: k.url,
+            status: w.status.as_str(),
+        })
+    }
+}
+
+/// Multi-valued attributes of one group.
+#[derive(Debug, Clone, Default)]
+pub struct Attributes {
+    pub topics: Vec<Topic>,
+    pub languages: Vec<String>,
+    pub recovery_stages: Vec<RecoveryStage>,
+    pub support_types: Vec<SupportType>,
+}
+
+fn parse<V: Vocabulary>(s: &str) -> Result<V, ApiError> {
+    V::parse(s).map_err(ApiError::internal)
+}
+
+impl GroupRow {
+    /// The stored values as a write body (all details, the base of a merge patch).
+    pub fn to_write(&self, a: &Attributes) -> Result<GroupWrite, ApiError> {
+        let list = |s: &str| serde_json::from_str::<Vec<String>>(s).map_err(ApiError::internal);
+        let location = match &self.location_visibility {
+            None => None,
+            Some(v) => Some(Location {
+                visibility: parse(v)?,
+                name: self.location_name.clone(),
+                street_address: self.street_address.clone(),
+                locality: self.locality.clone(),
+                region: self.region.clone(),
+                postal_code: self.postal_code.clone(),
+                country: self.country.clone(),
+                latitude: self.latitude,
+                longitude: self.longitude,
+            }),
+        };
+        let online = match &self.online_join_visibility {
+            None => None,
+            Some(v) => Some(OnlineDetails {
+                platform: self.online_platform.clone(),
+                join_url: self.online_join_url.clone(),
+                join_url_visibility: parse(v)?,
+                instructions: self.online_instructions.clone(),
+            }),
+        };
+        let schedule = match (
+            &self.schedule_rrule,
+            self.schedule_starts_at,
+            &self.schedule_timezone,
+            self.schedule_duration_minutes,
+        ) {
+            (Some(rrule), Some(starts_at), Some(timezone), Some(duration_minutes)) => {
+                Some(Schedule {
+                    rrule: rrule.clone(),
+                    starts_at,
+                    timezone: timezone.clone(),
+                    duration_minutes,
+                })
+            }
+            _ => None,
+        };
+        let contact = (self.contact_email.is_some()
+            || self.contact_phone.is_some()
+            || self.contact_url.is_some())
+        .then(|| GroupContact {
+            email: self.contact_email.clone(),
+            phone: self.contact_phone.clone(),
+            url: self.contact_url.clone(),
+        });
+        Ok(GroupWrite {
+            external_id: self.external_id.clone(),
+            name: self.name.clone(),
+            summary: self.summary.clone(),
+            description: self.description.clone(),
+            topics: a.topics.clone(),
+            format: parse(&self.format)?,
+            enrollment: parse(&self.enrollment)?,
+            cohort: match (self.cohort_starts_on, self.cohort_ends_on) {
+                (Some(starts_on), Some(ends_on)) => Some(Cohort { starts_on, ends_on }),
+                _ => None,
+            },
+            facilitation: parse(&self.facilitation)?,
+            schedule,
+            recovery_stages: a.recovery_stages.clone(),
+            support_types: a.support_types.clone(),
+            languages: a.languages.clone(),
+            audience: list(&self.audience)?,
+            cost: Cost {
+                kind: parse(&self.cost_kind)?,
+                amount: self.cost_amount.clone(),
+                currency: self.cost_currency.clone(),
+            },
+            capacity: self.capacity,
+            accepting_new_members: self.accepting_new_members,
+            accessibility: self.accessibility.clone(),
+            confidentiality_policy: self.confidentiality_policy.clone(),
+            anonymous_participation: self.anonymous_participation,
+            content_notes: list(&self.content_notes)?,
+            location,
+            online,
+            contact,
+            status: parse(&self.status)?,
+        })
+    }
+
+    /// The response; `privileged` (the owner) sees every detail, anyone else
+    /// what the visibilities allow.
+    pub fn to_response(
+        &self,
+        a: &Attributes,
+        org: OrganizationSummary,
+        privileged: bool,
+    ) -> Result<GroupResponse, ApiError> {
+        let w = self.to_write(a)?;
+        let (location, online) = if privileged {
+            (w.location, w.online)
+        } else {
+            (
+                w.location.as_ref().map(public_location),
+                w.online.as_ref().map(public_online),
+            )
+        };
+        Ok(GroupResponse {
+            id: self.id.clone(),
+            organization: org,
+            external_id: w.external_id,
+            name: w.name,
+            summary: w.summary,
+            description: w.description,
+            topics: w.topics,
+            format: w.format,
+            enrollment: w.enrollment,
+            cohort: w.cohort,
+            facilitation: w.facilitation,
+            schedule: w.schedule,
+            recovery_stages: w.recovery_stages,
+            support_types: w.support_types,
+            languages: w.languages,
+            audience: w.audience,
+            cost: w.cost,
+            capacity: w.capacity,
+            accepting_new_members: w.accepting_new_members,
+            accessibility: w.accessibility,
+            confidentiality_policy: w.confidentiality_policy,
+            anonymous_participation: w.anonymous_participation,
+            content_notes: w.content_notes,
+            location,
+            online,
+            contact: w.contact,
+            status: w.status,
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+}
+
+/// Filters of the public group list; each `Some` list means "any of".
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilter {
+    pub topics: Option<Vec<Topic>>,
+    pub formats: Option<Vec<Format>>,
+    pub enrollments: Option<Vec<Enrollment>>,
+    pub facilitations: Option<Vec<Facilitation>>,
+    pub languages: Option<Vec<String>>,
+    pub stages: Option<Vec<RecoveryStage>>,
+    pub support_types: Option<Vec<SupportType>>,
+    pub costs: Option<Vec<CostKind>>,
+    pub organizations: Option<Vec<String>>,
+    pub accepting_new_members: Option<bool>,
+    pub updated_since: Option<NaiveDateTime>,
+}
+
+fn strs<V: Vocabulary>(v: &[V]) -> Vec<&'static str> {
+    v.iter().map(|x| x.as_str()).collect()
+}
+
+/// One page (`limit + 1` rows) of published groups matching `f`, in id order.
+pub fn list_public(
+    conn: &mut DbConnection,
+    f: &GroupFilter,
+    page: &PageRequest,
+) -> QueryResult<Vec<GroupRow>> {
+    use crate::db::schema::organizations;
+    let mut q = support_groups::table
+        .filter(support_groups::status.eq(ListingStatus::Published.as_str()))
+        .filter(support_groups::deleted_at.is_null())
+        .select(GroupRow::as_select())
+        .into_boxed();
+    if let Some(v) = &f.topics {
+        q = q.filter(
+            support_groups::id.eq_any(
+                group_topics::table
+                    .select(group_topics::group_id)
+                    .filter(group_topics::topic.eq_any(strs(v))),
+            ),
+        );
+    }
+    if let Some(v) = &f.languages {
+        q = q.filter(
+            support_groups::id.eq_any(
+                group_languages::table
+                    .select(group_languages::group_id)
+                    .filter(group_languages::language.eq_any(v.clone())),
+            ),
+        );
+    }
+    if let Some(v) = &f.stages {
+        q = q.filter(
+            support_groups::id.eq_any(
+                group_recovery_stages::table
+                    .select(group_recovery_stages::group_id)
+                    .filter(group_recovery_stages::stage.eq_any(strs(v))),
+            ),
+        );
+    }
+    if let Some(v) = &f.support_types {
+        q = q.filter(
+            support_groups::id.eq_any(
+                group_support_types::table
+                    .select(group_support_types::group_id)
+                    .filter(group_support_types::support_type.eq_any(strs(v))),
+            ),
+        );
+    }
+    if let Some(v) = &f.formats {
+        q = q.filter(support_groups::format.eq_any(strs(v)));
+    }
+    if let Some(v) = &f.enrollments {
+        q = q.filter(support_groups::enrollment.eq_any(strs(v)));
+    }
+    if let Some(v) = &f.facilitations {
+        q = q.filter(support_groups::facilitation.eq_any(strs(v)));
+    }
+    if let Some(v) = &f.costs {
+        q = q.filter(support_groups::cost_kind.eq_any(strs(v)));
+    }
+    if let Some(v) = &f.organizations {
+        q = q.filter(
+            support_groups::organization_id.eq_any(
+                organizations::table.select(organizations::id).filter(
+                    organizations::id
+                        .eq_any(v.clone())
+                        .or(organizations::slug.eq_any(v.clone())),
+                ),
+            ),
+        );
+    }
+    if let Some(b) = f.accepting_new_members {
+        q = q.filter(support_groups::accepting_new_members.eq(b));
+    }
+    if let Some(t) = f.updated_since {
+        q = q.filter(support_groups::updated_at.ge(t));
+    }
+    if let Some(c) = &page.cursor {
+        q = q.filter(support_groups::id.gt(c.after_id.clone()));
+    }
+    q.order(support_groups::id.asc())
+        .limit(page.limit as i64 + 1)
+        .load(conn)
+}
+
+/// A live (not deleted) group, if `viewer_org` may see it: published groups
+/// for everyone, any status for its own organization.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: &str,
+    viewer_org: Option<&str>,
+) -> QueryResult<Option<GroupRow>> {
+    let row: Option<GroupRow> = support_groups::table
+        .find(id)
+        .filter(support_groups::deleted_at.is_null())
+        .select(GroupRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.filter(|r| {
+        r.status == ListingStatus::Published.as_str()
+            || viewer_org == Some(r.organization_id.as_str())
+    }))
+}
+
+/// A live group of organization `org`.
+pub fn find_owned(conn: &mut DbConnection, id: &str, org: &str) -> QueryResult<Option<GroupRow>> {
+    support_groups::table
+        .find(id)
+        .filter(support_groups::organization_id.eq(org))
+        .filter(support_groups::deleted_at.is_null())
+        .select(GroupRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Attributes of several groups at once.
+pub fn attributes(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, Attributes>, ApiError> {
+    let mut map: HashMap<String, Attributes> = ids
+        .iter()
+        .map(|id| (id.clone(), Attributes::default()))
+        .collect();
+    let topics: Vec<(String, String)> = group_topics::table
+        .filter(group_topics::group_id.eq_any(ids))
+        .order((group_topics::group_id, group_topics::topic))
+        .load(conn)?;
+    for (g, v) in topics {
+        map.entry(g).or_default().topics.push(parse(&v)?);
+    }
+    let languages: Vec<(String, String)> = group_languages::table
+        .filter(group_languages::group_id.eq_any(ids))
+        .order((group_languages::group_id, group_languages::language))
+        .load(conn)?;
+    for (g, v) in languages {
+        map.entry(g).or_default().languages.push(v);
+    }
+    let stages: Vec<(String, String)> = group_recovery_stages::table
+        .filter(group_recovery_stages::group_id.eq_any(ids))
+        .load(conn)?;
+    for (g, v) in stages {
+        map.entry(g).or_default().recovery_stages.push(parse(&v)?);
+    }
+    let support: Vec<(String, String)> = group_support_types::table
+        .filter(group_support_types::group_id.eq_any(ids))
+        .load(conn)?;
+    for (g, v) in support {
+        map.entry(g).or_default().support_types.push(parse(&v)?);
+    }
+    for a in map.values_mut() {
+        a.topics.sort();
+        a.recovery_stages.sort();
+        a.support_types.sort();
+    }
+    Ok(map)
+}
+
+/// Build responses for rows, with their attributes and organizations.
+pub fn responses(
+    conn: &mut DbConnection,
+    rows: &[GroupRow],
+    privileged: impl Fn(&GroupRow) -> bool,
+) -> Result<Vec<GroupResponse>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let attrs = attributes(conn, &ids)?;
+    let mut org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
+    org_ids.sort();
+    org_ids.dedup();
+    let orgs: HashMap<String, OrganizationSummary> =
+        crate::organizations::queries::summaries(conn, &org_ids)?
+            .into_iter()
+            .map(|(id, slug, name, verified)| {
+                (
+                    id.clone(),
+                    OrganizationSummary {
+                        id,
+                        slug,
+                        name,
+                        verified,
+                    },
+                )
+            })
+            .collect();
+    rows.iter()
+        .map(|r| {
+            let org = orgs
+                .get(&r.organization_id)
+                .cloned()
+                .ok_or_else(|| ApiError::internal("group without organization"))?;
+            r.to_response(
+                &attrs.get(&r.id).cloned().unwrap_or_default(),
+                org,
+                privileged(r),
+            )
+        })
+        .collect()
+}
+
+fn replace_attributes(conn: &mut DbConnection, id: &str, w: &GroupWrite) -> QueryResult<()> {
+    diesel::delete(group_topics::table.filter(group_topics::group_id.eq(id))).execute(conn)?;
+    diesel::delete(group_languages::table.filter(group_languages::group_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(group_recovery_stages::table.filter(group_recovery_stages::group_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(group_support_types::table.filter(group_support_types::group_id.eq(id)))
+        .execute(conn)?;
+    // Row by row: batch inserts do not go through the multi-backend connection.
+    for t in &w.topics {
+        diesel::insert_into(group_topics::table)
+            .values((
+                group_topics::group_id.eq(id),
+                group_topics::topic.eq(t.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for l in &w.languages {
+        diesel::insert_into(group_languages::table)
+            .values((
+                group_languages::group_id.eq(id),
+                group_languages::language.eq(l),
+            ))
+            .execute(conn)?;
+    }
+    for s in &w.recovery_stages {
+        diesel::insert_into(group_recovery_stages::table)
+            .values((
+                group_recovery_stages::group_id.eq(id),
+                group_recovery_stages::stage.eq(s.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for s in &w.support_types {
+        diesel::insert_into(group_support_types::table)
+            .values((
+                group_support_types::group_id.eq(id),
+                group_support_types::support_type.eq(s.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn check_external_id(
+    conn: &mut DbConnection,
+    org: &str,
+    w: &GroupWrite,
+    except: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(ext) = &w.external_id else {
+        return Ok(());
+    };
+    let mut q = support_groups::table
+        .filter(support_groups::organization_id.eq(org))
+        .filter(support_groups::external_id.eq(ext))
+        .filter(support_groups::deleted_at.is_null())
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(support_groups::id.ne(id));
+    }
+    if q.count().get_result::<i64>(conn)? > 0 {
+        return Err(ApiError::Conflict {
+            code: "external_id_taken",
+            detail: format!("another of your groups already has external_id `{ext}`"),
+        });
+    }
+    Ok(())
+}
+
+/// Create a group for organization `org` from a validated body.
+pub fn create(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<GroupRow, ApiError> {
+    let cols = GroupColumns::from_write(w)?;
+    crate::db::write_transaction(conn, |conn| {
+        check_external_id(conn, org, w, None)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = Utc::now().naive_utc();
+        diesel::insert_into(support_groups::table)
+            .values((
+                support_groups::id.eq(&id),
+                support_groups::organization_id.eq(org),
+                support_groups::version.eq(1i64),
+                support_groups::created_at.eq(now),
+                support_groups::updated_at.eq(now),
+                &cols,
+            ))
+            .execute(conn)?;
+        replace_attributes(conn, &id, w)?;
+        find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("group vanished after insert"))
+    })
+}
+
+/// Replace the group `id` of organization `org` with a validated body.
+pub fn replace(
+    conn: &mut DbConnection,
+    org: &str,
+    id: &str,
+    w: &GroupWrite,
+) -> Result<GroupRow, ApiError> {
+    let cols = GroupColumns::from_write(w)?;
+    crate::db::write_transaction(conn, |conn| {
+        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
+        check_external_id(conn, org, w, Some(id))?;
+        diesel::update(support_groups::table.find(id))
+            .set((
+                &cols,
+                support_groups::version.eq(current.version + 1),
+                support_groups::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        replace_attributes(conn, id, w)?;
+        find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))
+    })
+}
+
+/// Soft-delete: the row stays as a tombstone; the API answers 404 from now on
+/// and the `external_id` is free again.
+pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
+    crate::db::write_transaction(conn, |conn| {
+        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
+        let now = Utc::now().naive_utc();
+        diesel::update(support_groups::table.find(id))
+            .set((
+                support_groups::deleted_at.eq(Some(now)),
+                support_groups::updated_at.eq(now),
+                support_groups::version.eq(current.version + 1),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}

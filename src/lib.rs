@@ -1,0 +1,23 @@
+//! Circles: an open directory API for mental-health peer support.
+//!
+//! `main.rs` only calls [`cli::main`]; [`startup::Application`] builds the
+//! service so that tests can spawn it.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod groups;
+pub mod health;
+pub mod merge;
+pub mod middleware;
+pub mod openapi;
+pub mod organizations;
+pub mod pagination;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod validate;
+pub mod vocab;

@@ -1,0 +1,84 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{auth, error, groups, health, organizations, vocab};
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from `POST /v1/auth/token`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Circles API",
+        description = "An open directory of mental-health peer support: partner organizations publish \
+support groups; anyone can find them. Reads are public; writes need a bearer token from \
+`POST /v1/auth/token`. Errors are RFC 9457 problem documents with a stable `code`.",
+        contact(name = "Circles maintainers", url = "https://github.com/circles-directory/circles"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    servers((url = "/", description = "This server")),
+    paths(
+        auth::handlers::issue_token,
+        organizations::handlers::list_organizations,
+        organizations::handlers::create_organization,
+        organizations::handlers::get_organization,
+        organizations::handlers::update_organization,
+        organizations::handlers::list_clients,
+        organizations::handlers::create_client,
+        organizations::handlers::revoke_client,
+        groups::handlers::list_groups,
+        groups::handlers::create_group,
+        groups::handlers::get_group,
+        groups::handlers::replace_group,
+        groups::handlers::update_group,
+        groups::handlers::delete_group,
+        health::healthz,
+        health::readyz,
+    ),
+    components(schemas(
+        error::Problem, error::FieldError,
+        vocab::OrganizationKind, vocab::Topic, vocab::Format, vocab::Enrollment, vocab::Facilitation,
+        vocab::RecoveryStage, vocab::SupportType, vocab::CostKind, vocab::Visibility, vocab::ListingStatus,
+    )),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Exchange client credentials for access tokens."),
+        (name = "organizations", description = "Partner organizations, and onboarding by administrators."),
+        (name = "groups", description = "Support groups: find them, and publish your own."),
+        (name = "operations", description = "Health probes for operators."),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as served at `/openapi.json` and committed in `openapi/`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// Pretty JSON with a trailing newline, byte for byte the committed file.
+pub fn document_json() -> String {
+    let mut s = document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    s.push('\n');
+    s
+}

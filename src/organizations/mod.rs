@@ -1,0 +1,7 @@
+//! Partner organizations and their API clients.
+
+pub mod dto;
+pub mod handlers;
+pub mod queries;
+
+pub use handlers::configure;

@@ -1,0 +1,143 @@
+//! Build the application: pool, keys, routes and middleware. Tests build it
+//! on port 0 and talk HTTP to it.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::keys::{JwtKeys, KeyError};
+use crate::config::Config;
+use crate::db::{self, DbSetupError};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbSetupError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .configure(crate::auth::configure)
+            .configure(crate::organizations::configure)
+            .configure(crate::groups::configure),
+    )
+    .service(
+        crate::routes::resource("/healthz", "GET, HEAD")
+            .route(web::get().to(crate::health::healthz)),
+    )
+    .service(
+        crate::routes::resource("/readyz", "GET, HEAD").route(web::get().to(crate::health::readyz)),
+    )
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))
+    .service(web::resource("/docs").route(web::get().to(|| async {
+        HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, "/docs/"))
+            .finish()
+    })));
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "there is no such route; see /docs for the API".into(),
+    ))
+}
+
+impl Application {
+    pub fn build(config: Config) -> Result<Application, StartupError> {
+        let pool = db::connect(&config.database_url, config.db_pool_size)?;
+        let keys = JwtKeys::from_config(&config)?;
+        let address = format!("{}:{}", config.host, config.port);
+        let listener =
+            TcpListener::bind(&address).map_err(|e| StartupError::Bind(address.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind(address.clone(), e))?
+            .port();
+        let workers = config.workers;
+        let state = web::Data::new(AppState { pool, keys, config });
+        let server = HttpServer::new(move || {
+            // No cookies are used, so answering any origin is safe.
+            let cors = Cors::default()
+                .allow_any_origin()
+                .allow_any_method()
+                .allow_any_header()
+                .expose_headers([
+                    header::LINK,
+                    header::LOCATION,
+                    header::ETAG,
+                    header::HeaderName::from_static("x-request-id"),
+                ])
+                .max_age(86_400);
+            App::new()
+                .app_data(state.clone())
+                .configure(routes)
+                .default_service(web::to(not_found))
+                .wrap(cors)
+                .wrap(from_fn(crate::middleware::request_context))
+        })
+        .workers(workers)
+        .shutdown_timeout(30)
+        .disable_signals()
+        .listen(listener)
+        .map_err(|e| StartupError::Bind(address, e))?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Run until the server stops (tests stop it by dropping the runtime).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Run until SIGTERM or SIGINT, then stop gracefully: in-flight requests
+    /// finish (up to 30 s), new connections are refused.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            wait_for_signal().await;
+            log::info!("shutdown signal received; finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio_select(term.recv(), actix_web::rt::signal::ctrl_c()).await;
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = actix_web::rt::signal::ctrl_c().await;
+}
+
+/// Wait for whichever of two futures finishes first.
+async fn tokio_select<A: std::future::Future, B: std::future::Future>(a: A, b: B) {
+    futures_util::pin_mut!(a, b);
+    futures_util::future::select(a, b).await;
+}
