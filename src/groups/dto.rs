@@ -399,10 +399,8 @@ impl GroupWrite {
             .iter()
             .map(|l| normalize_language(l))
             .collect();
-        for list in [&mut self.languages] {
-            let mut seen = std::collections::HashSet::new();
-            list.retain(|l| seen.insert(l.clone()));
-        }
+        let mut seen = std::collections::HashSet::new();
+        self.languages.retain(|l| seen.insert(l.clone()));
         self.topics.sort();
         self.topics.dedup();
         self.recovery_stages.sort();

@@ -97,37 +97,35 @@ fn slug_conflict(slug: &str) -> ApiError {
     }
 }
 
-/// Columns written from a validated body.
-fn values(
-    w: &OrganizationWrite,
-) -> Result<
-    (
-        diesel::dsl::Eq<organizations::name, String>,
-        diesel::dsl::Eq<organizations::kind, &'static str>,
-        diesel::dsl::Eq<organizations::description, Option<String>>,
-        diesel::dsl::Eq<organizations::website, Option<String>>,
-        diesel::dsl::Eq<organizations::social_links, String>,
-        diesel::dsl::Eq<organizations::contact_email, Option<String>>,
-        diesel::dsl::Eq<organizations::contact_phone, Option<String>>,
-        diesel::dsl::Eq<organizations::contact_public, bool>,
-        diesel::dsl::Eq<organizations::area_served, Option<String>>,
-    ),
-    ApiError,
-> {
+/// The columns a write sets from a validated body.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = organizations, treat_none_as_null = true)]
+struct OrganizationColumns {
+    name: String,
+    kind: &'static str,
+    description: Option<String>,
+    website: Option<String>,
+    social_links: String,
+    contact_email: Option<String>,
+    contact_phone: Option<String>,
+    contact_public: bool,
+    area_served: Option<String>,
+}
+
+fn values(w: &OrganizationWrite) -> Result<OrganizationColumns, ApiError> {
     use crate::vocab::Vocabulary;
     let contact = w.contact.clone().unwrap_or_default();
-    Ok((
-        organizations::name.eq(w.name.trim().to_owned()),
-        organizations::kind.eq(w.kind.as_str()),
-        organizations::description.eq(w.description.clone()),
-        organizations::website.eq(w.website.clone()),
-        organizations::social_links
-            .eq(serde_json::to_string(&w.social_links).map_err(ApiError::internal)?),
-        organizations::contact_email.eq(contact.email),
-        organizations::contact_phone.eq(contact.phone),
-        organizations::contact_public.eq(contact.public),
-        organizations::area_served.eq(w.area_served.clone()),
-    ))
+    Ok(OrganizationColumns {
+        name: w.name.trim().to_owned(),
+        kind: w.kind.as_str(),
+        description: w.description.clone(),
+        website: w.website.clone(),
+        social_links: serde_json::to_string(&w.social_links).map_err(ApiError::internal)?,
+        contact_email: contact.email,
+        contact_phone: contact.phone,
+        contact_public: contact.public,
+        area_served: w.area_served.clone(),
+    })
 }
 
 /// Create an organization from a validated body.
@@ -156,7 +154,7 @@ pub fn create(conn: &mut DbConnection, w: &OrganizationWrite) -> Result<Organiza
                 organizations::verified.eq(w.verified.unwrap_or(false)),
                 organizations::created_at.eq(now),
                 organizations::updated_at.eq(now),
-                values(w)?,
+                &values(w)?,
             ))
             .execute(conn)?;
         find(conn, &id)?.ok_or_else(|| ApiError::internal("organization vanished after insert"))
@@ -207,7 +205,7 @@ pub fn update(
                 organizations::verified.eq(w.verified.unwrap_or(current.verified)),
                 organizations::version.eq(current.version + 1),
                 organizations::updated_at.eq(Utc::now().naive_utc()),
-                values(w)?,
+                &values(w)?,
             ))
             .execute(conn)?;
         find(conn, &current.id)?
