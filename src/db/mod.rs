@@ -101,11 +101,13 @@ impl r2d2::ManageConnection for ConnectionManager {
             )?)),
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
-                // WAL lets readers run beside the single writer; the busy
-                // timeout makes a second writer wait instead of failing.
+                // The busy timeout comes first: switching to WAL takes a lock,
+                // and the pool opens several connections at once. WAL lets
+                // readers run beside the single writer; the busy timeout makes
+                // a second writer wait instead of failing.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
+                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
                 Ok(DbConnection::Sqlite(conn))
             }
