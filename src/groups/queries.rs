@@ -13,6 +13,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::listing::{online_from_columns, LocationColumns};
 use crate::pagination::PageRequest;
 use crate::vocab::*;
 
@@ -181,29 +182,24 @@ impl GroupRow {
     /// The stored values as a write body (all details, the base of a merge patch).
     pub fn to_write(&self, a: &Attributes) -> Result<GroupWrite, ApiError> {
         let list = |s: &str| serde_json::from_str::<Vec<String>>(s).map_err(ApiError::internal);
-        let location = match &self.location_visibility {
-            None => None,
-            Some(v) => Some(Location {
-                visibility: parse(v)?,
-                name: self.location_name.clone(),
-                street_address: self.street_address.clone(),
-                locality: self.locality.clone(),
-                region: self.region.clone(),
-                postal_code: self.postal_code.clone(),
-                country: self.country.clone(),
-                latitude: self.latitude,
-                longitude: self.longitude,
-            }),
-        };
-        let online = match &self.online_join_visibility {
-            None => None,
-            Some(v) => Some(OnlineDetails {
-                platform: self.online_platform.clone(),
-                join_url: self.online_join_url.clone(),
-                join_url_visibility: parse(v)?,
-                instructions: self.online_instructions.clone(),
-            }),
-        };
+        let location = LocationColumns {
+            visibility: self.location_visibility.as_deref(),
+            name: self.location_name.as_ref(),
+            street_address: self.street_address.as_ref(),
+            locality: self.locality.as_ref(),
+            region: self.region.as_ref(),
+            postal_code: self.postal_code.as_ref(),
+            country: self.country.as_ref(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+        }
+        .to_location()?;
+        let online = online_from_columns(
+            self.online_join_visibility.as_deref(),
+            self.online_platform.as_ref(),
+            self.online_join_url.as_ref(),
+            self.online_instructions.as_ref(),
+        )?;
         let schedule = match (
             &self.schedule_rrule,
             self.schedule_starts_at,
