@@ -133,9 +133,13 @@ fn describe_data_error(path: &str, message: &str) -> FieldError {
         )
     };
     if message.starts_with("unknown field") {
-        let field = ticked(&message)
-            .map(|f| join(&f))
-            .unwrap_or_else(|| parent.to_owned());
+        // serde_path_to_error already ends the path with the unknown key;
+        // older versions stopped at its parent.
+        let field = match ticked(&message) {
+            Some(f) if parent == f || parent.ends_with(&format!(".{f}")) => parent.to_owned(),
+            Some(f) => join(&f),
+            None => parent.to_owned(),
+        };
         let msg = match expected(&message) {
             Some(list) => format!("unknown field; accepted fields are: {}", list.join(", ")),
             None => "unknown field".to_owned(),
@@ -203,6 +207,39 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     })
 }
 
+/// Parse a comma-separated list of vocabulary values from a query parameter
+/// (`topic=grief,trauma` means any of them).
+pub fn vocab_list<V: crate::vocab::Vocabulary>(
+    name: &str,
+    raw: Option<&str>,
+) -> Result<Option<Vec<V>>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| V::parse(s).map_err(|e| ApiError::InvalidQuery(FieldError::from((name, e)))))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Parse a comma-separated list of free values from a query parameter.
+pub fn str_list(raw: Option<&str>) -> Option<Vec<String>> {
+    raw.map(|r| {
+        r.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// A path id that must be a UUID.
+pub fn uuid_path(name: &str, raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::InvalidPath(FieldError::new(name, "must be a UUID")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,37 +283,4 @@ mod tests {
             Err(ApiError::MalformedJson(_))
         ));
     }
-}
-
-/// Parse a comma-separated list of vocabulary values from a query parameter
-/// (`topic=grief,trauma` means any of them).
-pub fn vocab_list<V: crate::vocab::Vocabulary>(
-    name: &str,
-    raw: Option<&str>,
-) -> Result<Option<Vec<V>>, ApiError> {
-    let Some(raw) = raw else { return Ok(None) };
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| V::parse(s).map_err(|e| ApiError::InvalidQuery(FieldError::from((name, e)))))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-/// Parse a comma-separated list of free values from a query parameter.
-pub fn str_list(raw: Option<&str>) -> Option<Vec<String>> {
-    raw.map(|r| {
-        r.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    })
-}
-
-/// A path id that must be a UUID.
-pub fn uuid_path(name: &str, raw: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| ApiError::InvalidPath(FieldError::new(name, "must be a UUID")))
 }

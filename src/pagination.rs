@@ -124,10 +124,10 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_garbage() {
-        let c = Cursor {
-            after_id: "0190-abc".into(),
-        };
+        let c = Cursor::after("0190-abc");
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        let k = Cursor::after_keyed("1", "0190-abc");
+        assert_eq!(Cursor::decode(&k.encode()).unwrap(), k);
         assert!(Cursor::decode("not a cursor!").is_err());
         assert!(PageRequest::new(Some(0), None).is_err());
         assert!(PageRequest::new(Some(101), None).is_err());

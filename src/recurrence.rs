@@ -221,11 +221,14 @@ pub fn day_start(tz: chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
     resolve_local(tz, day.and_hms_opt(0, 0, 0).expect("midnight exists"))
 }
 
+/// A time window `[from, to)`.
+pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// Check a requested window: both ends given, `from < to`, at most a year.
 pub fn check_window(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, crate::error::ApiError> {
+) -> Result<Option<Window>, crate::error::ApiError> {
     use crate::error::{ApiError, FieldError};
     match (from, to) {
         (None, None) => Ok(None),
