@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod pagination;
 pub mod recurrence;
+pub mod resources;
 pub mod routes;
 pub mod startup;
 pub mod state;

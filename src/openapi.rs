@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, error, groups, health, organizations, vocab};
+use crate::{auth, error, groups, health, organizations, resources, vocab};
 
 struct BearerScheme;
 
@@ -49,6 +49,12 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         groups::handlers::replace_group,
         groups::handlers::update_group,
         groups::handlers::delete_group,
+        resources::handlers::list_resources,
+        resources::handlers::create_resource,
+        resources::handlers::get_resource,
+        resources::handlers::replace_resource,
+        resources::handlers::update_resource,
+        resources::handlers::delete_resource,
         health::healthz,
         health::readyz,
     ),
@@ -56,12 +62,14 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         error::Problem, error::FieldError,
         vocab::OrganizationKind, vocab::Topic, vocab::Format, vocab::Enrollment, vocab::Facilitation,
         vocab::RecoveryStage, vocab::SupportType, vocab::CostKind, vocab::Visibility, vocab::ListingStatus,
+        vocab::ResourceKind,
     )),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Exchange client credentials for access tokens."),
         (name = "organizations", description = "Partner organizations, and onboarding by administrators."),
         (name = "groups", description = "Support groups: find them, and publish your own."),
+        (name = "resources", description = "Links partners recommend, crisis lines first: find them, and publish your own."),
         (name = "operations", description = "Health probes for operators."),
     )
 )]
