@@ -22,5 +22,6 @@ pub mod resources;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod taxonomies;
 pub mod validate;
 pub mod vocab;

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, error, groups, health, organizations, resources, vocab};
+use crate::{auth, error, groups, health, organizations, resources, taxonomies, vocab};
 
 struct BearerScheme;
 
@@ -55,6 +55,8 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         resources::handlers::replace_resource,
         resources::handlers::update_resource,
         resources::handlers::delete_resource,
+        taxonomies::list_taxonomies,
+        taxonomies::get_taxonomy,
         health::healthz,
         health::readyz,
     ),
@@ -62,7 +64,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         error::Problem, error::FieldError,
         vocab::OrganizationKind, vocab::Topic, vocab::Format, vocab::Enrollment, vocab::Facilitation,
         vocab::RecoveryStage, vocab::SupportType, vocab::CostKind, vocab::Visibility, vocab::ListingStatus,
-        vocab::ResourceKind,
+        vocab::EventStatus, vocab::ResourceKind,
     )),
     modifiers(&BearerScheme),
     tags(
@@ -70,6 +72,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         (name = "organizations", description = "Partner organizations, and onboarding by administrators."),
         (name = "groups", description = "Support groups: find them, and publish your own."),
         (name = "resources", description = "Links partners recommend, crisis lines first: find them, and publish your own."),
+        (name = "taxonomies", description = "The closed vocabularies of the API, with labels and descriptions to show people."),
         (name = "operations", description = "Health probes for operators."),
     )
 )]
