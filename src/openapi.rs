@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, error, groups, health, organizations, vocab};
+use crate::{auth, error, events, groups, health, organizations, vocab};
 
 struct BearerScheme;
 
@@ -49,6 +49,14 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         groups::handlers::replace_group,
         groups::handlers::update_group,
         groups::handlers::delete_group,
+        events::handlers::list_events,
+        events::handlers::create_event,
+        events::handlers::get_event,
+        events::handlers::replace_event,
+        events::handlers::update_event,
+        events::handlers::delete_event,
+        events::handlers::list_group_events,
+        events::handlers::list_group_occurrences,
         health::healthz,
         health::readyz,
     ),
@@ -62,6 +70,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         (name = "auth", description = "Exchange client credentials for access tokens."),
         (name = "organizations", description = "Partner organizations, and onboarding by administrators."),
         (name = "groups", description = "Support groups: find them, and publish your own."),
+        (name = "events", description = "Dated events and their occurrences."),
         (name = "operations", description = "Health probes for operators."),
     )
 )]

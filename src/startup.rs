@@ -37,7 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .configure(crate::auth::configure)
             .configure(crate::organizations::configure)
-            .configure(crate::groups::configure),
+            .configure(crate::groups::configure)
+            .configure(crate::events::configure),
     )
     .service(
         crate::routes::resource("/healthz", "GET, HEAD")

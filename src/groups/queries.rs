@@ -269,6 +269,7 @@ impl GroupRow {
         privileged: bool,
     ) -> Result<GroupResponse, ApiError> {
         let w = self.to_write(a)?;
+        let next = w.next_meeting(Utc::now());
         let (location, online) = if privileged {
             (w.location, w.online)
         } else {
@@ -305,6 +306,8 @@ impl GroupRow {
             online,
             contact: w.contact,
             status: w.status,
+            next_meeting_at: next.map(|n| n.0),
+            next_meeting_local: next.map(|n| n.1),
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -498,24 +501,8 @@ pub fn responses(
 ) -> Result<Vec<GroupResponse>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let attrs = attributes(conn, &ids)?;
-    let mut org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
-    org_ids.sort();
-    org_ids.dedup();
-    let orgs: HashMap<String, OrganizationSummary> =
-        crate::organizations::queries::summaries(conn, &org_ids)?
-            .into_iter()
-            .map(|(id, slug, name, verified)| {
-                (
-                    id.clone(),
-                    OrganizationSummary {
-                        id,
-                        slug,
-                        name,
-                        verified,
-                    },
-                )
-            })
-            .collect();
+    let org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
+    let orgs = crate::organizations::queries::summary_map(conn, &org_ids)?;
     rows.iter()
         .map(|r| {
             let org = orgs
