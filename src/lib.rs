@@ -4,6 +4,7 @@
 //! service so that tests can spawn it.
 
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, error, events, groups, health, organizations, vocab};
+use crate::{auth, calendar, error, events, groups, health, organizations, vocab};
 
 struct BearerScheme;
 
@@ -57,6 +57,9 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         events::handlers::delete_event,
         events::handlers::list_group_events,
         events::handlers::list_group_occurrences,
+        calendar::handlers::group_calendar,
+        calendar::handlers::organization_calendar,
+        calendar::handlers::events_calendar,
         health::healthz,
         health::readyz,
     ),
@@ -71,6 +74,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         (name = "organizations", description = "Partner organizations, and onboarding by administrators."),
         (name = "groups", description = "Support groups: find them, and publish your own."),
         (name = "events", description = "Dated events and their occurrences."),
+        (name = "calendars", description = "iCalendar (RFC 5545) feeds to subscribe to in any calendar app."),
         (name = "operations", description = "Health probes for operators."),
     )
 )]

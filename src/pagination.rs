@@ -124,9 +124,9 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_garbage() {
-        let c = Cursor {
-            after_id: "0190-abc".into(),
-        };
+        let c = Cursor::after("0190-abc");
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        let c = Cursor::after_keyed("2026-01-01T00:00:00+00:00", "0190-abc");
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(Cursor::decode("not a cursor!").is_err());
         assert!(PageRequest::new(Some(0), None).is_err());
