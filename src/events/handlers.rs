@@ -333,7 +333,7 @@ pub async fn replace_event(
     let recurrence = body.validate()?;
     let event = state
         .db(move |conn| {
-            let row = queries::replace(conn, &org, &id, &body, &recurrence)?;
+            let row = queries::update(conn, &org, &id, |_| Ok((body, recurrence)))?;
             one(conn, row, true)
         })
         .await?;
@@ -372,14 +372,11 @@ pub async fn update_event(
     let id = uuid_path("id", &path)?;
     let event = state
         .db(move |conn| {
-            let current = queries::find_owned(conn, &id, &org)?
-                .ok_or_else(|| ApiError::not_found("event"))?;
-            let topics = queries::topics(conn, std::slice::from_ref(&current.id))?;
-            let base =
-                current.to_write(topics.get(&current.id).map(Vec::as_slice).unwrap_or(&[]))?;
-            let mut next = crate::merge::apply(&base, &body)?;
-            let recurrence = next.validate()?;
-            let row = queries::replace(conn, &org, &id, &next, &recurrence)?;
+            let row = queries::update(conn, &org, &id, |base| {
+                let mut next = crate::merge::apply(&base, &body)?;
+                let recurrence = next.validate()?;
+                Ok((next, recurrence))
+            })?;
             one(conn, row, true)
         })
         .await?;

@@ -434,6 +434,27 @@ fn check_group(conn: &mut DbConnection, org: &str, w: &EventWrite) -> Result<(),
     Ok(())
 }
 
+fn external_id_taken(ext: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "external_id_taken",
+        detail: format!("another of your events already has external_id `{ext}`"),
+    }
+}
+
+/// A unique violation on write can only be the `external_id` index.
+fn on_write_error(e: diesel::result::Error, w: &EventWrite) -> ApiError {
+    match (&e, &w.external_id) {
+        (
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ),
+            Some(ext),
+        ) => external_id_taken(ext),
+        _ => e.into(),
+    }
+}
+
 fn check_external_id(
     conn: &mut DbConnection,
     org: &str,
@@ -452,10 +473,7 @@ fn check_external_id(
         q = q.filter(events::id.ne(id));
     }
     if q.count().get_result::<i64>(conn)? > 0 {
-        return Err(ApiError::Conflict {
-            code: "external_id_taken",
-            detail: format!("another of your events already has external_id `{ext}`"),
-        });
+        return Err(external_id_taken(ext));
     }
     Ok(())
 }
@@ -495,33 +513,43 @@ pub fn create(
                 events::updated_at.eq(now),
                 &cols,
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| on_write_error(e, w))?;
         replace_topics(conn, &id, &w.topics)?;
         find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("event vanished after insert"))
     })
 }
 
-/// Replace event `id` of organization `org` with a validated body.
-pub fn replace(
+/// Change event `id` of organization `org`: `change` receives the current
+/// values and returns the validated new ones with their recurrence. Read,
+/// change and write happen in one transaction with the row locked.
+pub fn update<F>(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
-    w: &EventWrite,
-    r: &Recurrence,
-) -> Result<EventRow, ApiError> {
-    let cols = EventColumns::from_write(w, r)?;
+    change: F,
+) -> Result<EventRow, ApiError>
+where
+    F: FnOnce(EventWrite) -> Result<(EventWrite, Recurrence), ApiError>,
+{
     crate::db::write_transaction(conn, |conn| {
+        crate::db::lock_row(conn, "events", id)?;
         let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
-        check_group(conn, org, w)?;
-        check_external_id(conn, org, w, Some(id))?;
+        let topics = topics(conn, std::slice::from_ref(&current.id))?;
+        let (next, recurrence) =
+            change(current.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?)?;
+        let cols = EventColumns::from_write(&next, &recurrence)?;
+        check_group(conn, org, &next)?;
+        check_external_id(conn, org, &next, Some(id))?;
         diesel::update(events::table.find(id))
             .set((
                 &cols,
-                events::version.eq(current.version + 1),
+                events::version.eq(events::version + 1i64),
                 events::updated_at.eq(Utc::now().naive_utc()),
             ))
-            .execute(conn)?;
-        replace_topics(conn, id, &w.topics)?;
+            .execute(conn)
+            .map_err(|e| on_write_error(e, &next))?;
+        replace_topics(conn, id, &next.topics)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("event vanished after update"))
     })
 }
@@ -529,13 +557,14 @@ pub fn replace(
 /// Soft-delete an event of organization `org`.
 pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
     crate::db::write_transaction(conn, |conn| {
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
+        crate::db::lock_row(conn, "events", id)?;
+        find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
         let now = Utc::now().naive_utc();
         diesel::update(events::table.find(id))
             .set((
                 events::deleted_at.eq(Some(now)),
                 events::updated_at.eq(now),
-                events::version.eq(current.version + 1),
+                events::version.eq(events::version + 1i64),
             ))
             .execute(conn)?;
         Ok(())
