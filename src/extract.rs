@@ -107,50 +107,60 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
     })
 }
 
-/// Turn serde's message into a field error: the unknown field's own name is
-/// appended to the path, and accepted values are listed for enums.
+/// Turn serde's message into a field error. The path already ends with an
+/// unknown or duplicate key; for a missing field the field's own name is
+/// appended; for enums the accepted values are listed.
 fn describe_data_error(path: &str, message: &str) -> FieldError {
     let message = message
         .split(" at line ")
         .next()
         .unwrap_or(message)
         .to_owned();
-    let parent = if path == "." { "" } else { path };
+    let path = if path == "." { "" } else { path };
     let ticked = |s: &str| s.split('`').nth(1).map(str::to_owned);
-    let join = |name: &str| {
-        if parent.is_empty() {
-            name.to_owned()
+    // serde lists accepted values as "one of `a`, `b`", "`a` or `b`" or "`a`".
+    let expected = |msg: &str| -> Option<Vec<String>> {
+        let list = msg.split("expected ").nth(1)?;
+        let list = list.strip_prefix("one of ").unwrap_or(list);
+        let values: Vec<String> = list
+            .split(", ")
+            .flat_map(|s| s.split(" or "))
+            .map(|s| s.trim().trim_matches('`').to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!values.is_empty()).then_some(values)
+    };
+    let or_body = |p: &str| {
+        if p.is_empty() {
+            "body".to_owned()
         } else {
-            format!("{parent}.{name}")
+            p.to_owned()
         }
     };
-    let expected = |msg: &str| -> Option<Vec<String>> {
-        let list = msg.split("expected one of ").nth(1)?;
-        Some(
-            list.split(", ")
-                .map(|s| s.trim_matches('`').to_owned())
-                .collect(),
-        )
-    };
-    if message.starts_with("unknown field") {
-        // serde_path_to_error already ends the path with the unknown key;
-        // older versions stopped at its parent.
-        let field = match ticked(&message) {
-            Some(f) if parent == f || parent.ends_with(&format!(".{f}")) => parent.to_owned(),
-            Some(f) => join(&f),
-            None => parent.to_owned(),
+    if message.starts_with("unknown field") || message.starts_with("duplicate field") {
+        let field = if path.is_empty() {
+            ticked(&message).unwrap_or_default()
+        } else {
+            path.to_owned()
         };
-        let msg = match expected(&message) {
-            Some(list) => format!("unknown field; accepted fields are: {}", list.join(", ")),
-            None => "unknown field".to_owned(),
+        let msg = if message.starts_with("duplicate field") {
+            "is given more than once".to_owned()
+        } else {
+            match expected(&message) {
+                Some(list) => format!("unknown field; accepted fields are: {}", list.join(", ")),
+                None => "unknown field".to_owned(),
+            }
         };
-        return FieldError::new(field, msg);
+        return FieldError::new(or_body(&field), msg);
     }
     if message.starts_with("missing field") {
-        let field = ticked(&message)
-            .map(|f| join(&f))
-            .unwrap_or_else(|| parent.to_owned());
-        return FieldError::new(field, "this field is required");
+        let name = ticked(&message).unwrap_or_default();
+        let field = if path.is_empty() {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
+        return FieldError::new(or_body(&field), "this field is required");
     }
     if message.starts_with("unknown variant") {
         let value = ticked(&message).unwrap_or_default();
@@ -159,10 +169,10 @@ fn describe_data_error(path: &str, message: &str) -> FieldError {
                 "unknown value `{value}`, expected one of: {}",
                 list.join(", ")
             );
-            return FieldError::new(parent, msg).with_allowed(list);
+            return FieldError::new(or_body(path), msg).with_allowed(list);
         }
     }
-    FieldError::new(if parent.is_empty() { "body" } else { parent }, message)
+    FieldError::new(or_body(path), message)
 }
 
 /// A JSON request body of type `T`.
@@ -272,6 +282,7 @@ mod tests {
         assert_eq!(e.field, "inner.format");
         assert_eq!(e.allowed.unwrap(), vec!["in_person", "online", "hybrid"]);
         assert_eq!(field_error(r#"{"name":"x","colour":1}"#).field, "colour");
+        assert_eq!(field_error(r#"{"name":"x","name":"y"}"#).field, "name");
         assert_eq!(
             field_error(r#"{"name":"x","inner":{"format":"online","x":1}}"#).field,
             "inner.x"

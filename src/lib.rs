@@ -4,10 +4,12 @@
 //! service so that tests can spawn it.
 
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod groups;
 pub mod health;

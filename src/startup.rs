@@ -39,7 +39,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::organizations::configure)
             .configure(crate::groups::configure)
             .configure(crate::resources::configure)
-            .configure(crate::taxonomies::configure),
+            .configure(crate::taxonomies::configure)
+            .configure(crate::events::configure)
+            .configure(crate::calendar::handlers::configure),
     )
     .service(
         crate::routes::resource("/healthz", "GET, HEAD")

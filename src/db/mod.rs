@@ -196,6 +196,18 @@ where
     }
 }
 
+/// Lock a row until the transaction ends: `FOR UPDATE` on PostgreSQL; on
+/// SQLite, `BEGIN IMMEDIATE` already holds the database's write lock.
+/// `table` is a trusted table name from the code, never input.
+pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> QueryResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Whether the database answers (used by `/readyz`).
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")

@@ -1,10 +1,11 @@
 //! Request and response types of support groups.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::recurrence::{day_start, Occurrence, Recurrence};
 use crate::validate::{normalize_language, Checks};
 use crate::vocab::*;
 
@@ -292,6 +293,12 @@ pub struct GroupResponse {
     pub online: Option<OnlineDetails>,
     pub contact: Option<GroupContact>,
     pub status: ListingStatus,
+    /// Start of the next meeting (UTC), from the schedule and cohort dates;
+    /// `null` when there is none (no schedule, or the cohort has ended).
+    pub next_meeting_at: Option<DateTime<Utc>>,
+    /// The same instant in the group's time zone, with its UTC offset.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-01T18:00:00Z")]
+    pub next_meeting_local: Option<DateTime<FixedOffset>>,
     /// Grows by one with every change.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -304,4 +311,70 @@ pub struct GroupPage {
     pub data: Vec<GroupResponse>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl GroupWrite {
+    /// The meetings as a recurrence, and the cohort's bounds on the time line
+    /// (first day's start to the day after the last).
+    fn meetings(&self) -> Option<(Recurrence, Option<(DateTime<Utc>, DateTime<Utc>)>)> {
+        let s = self.schedule.as_ref()?;
+        let tz: chrono_tz::Tz = s.timezone.parse().ok()?;
+        let recurrence = Recurrence {
+            tz,
+            start_local: s.starts_at,
+            duration: Duration::minutes(s.duration_minutes.into()),
+            rrule: Some(s.rrule.clone()),
+            exdates: vec![],
+        };
+        let bounds = self
+            .cohort
+            .as_ref()
+            .filter(|_| self.enrollment == Enrollment::Cohort)
+            .map(|c| {
+                (
+                    day_start(tz, c.starts_on),
+                    day_start(tz, c.ends_on + Duration::days(1)),
+                )
+            });
+        Some((recurrence, bounds))
+    }
+
+    /// Meetings starting in `[from, to)` (within the cohort's dates), at most `cap`.
+    pub fn occurrences(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        cap: usize,
+    ) -> (Vec<Occurrence>, bool) {
+        let Some((r, bounds)) = self.meetings() else {
+            return (vec![], false);
+        };
+        let (from, to) = match bounds {
+            Some((lo, hi)) => (from.max(lo), to.min(hi)),
+            None => (from, to),
+        };
+        if from >= to {
+            return (vec![], false);
+        }
+        r.between(from, to, cap)
+    }
+
+    /// The next meeting starting at or after `now`, looking two years ahead.
+    pub fn next_meeting(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Option<(DateTime<Utc>, DateTime<FixedOffset>)> {
+        let tz: chrono_tz::Tz = self.schedule.as_ref()?.timezone.parse().ok()?;
+        let o = self
+            .occurrences(now, now + Duration::days(731), 1)
+            .0
+            .into_iter()
+            .next()?;
+        let local = o.start.with_timezone(&tz);
+        Some((o.start, local.with_timezone(&local.offset().fix())))
+    }
+
+    pub fn timezone(&self) -> Option<chrono_tz::Tz> {
+        self.schedule.as_ref()?.timezone.parse().ok()
+    }
 }

@@ -274,7 +274,7 @@ pub async fn replace_group(
     body.validate()?;
     let group = state
         .db(move |conn| {
-            let row = queries::replace(conn, &org, &id, &body)?;
+            let row = queries::update(conn, &org, &id, |_| Ok(body))?;
             owned_response(conn, row)
         })
         .await?;
@@ -314,13 +314,11 @@ pub async fn update_group(
     let id = uuid_path("id", &path)?;
     let group = state
         .db(move |conn| {
-            let current = queries::find_owned(conn, &id, &org)?
-                .ok_or_else(|| ApiError::not_found("group"))?;
-            let attrs = queries::attributes(conn, std::slice::from_ref(&current.id))?;
-            let base = current.to_write(&attrs.get(&current.id).cloned().unwrap_or_default())?;
-            let mut next = crate::merge::apply(&base, &body)?;
-            next.validate()?;
-            let row = queries::replace(conn, &org, &id, &next)?;
+            let row = queries::update(conn, &org, &id, |base| {
+                let mut next = crate::merge::apply(&base, &body)?;
+                next.validate()?;
+                Ok(next)
+            })?;
             owned_response(conn, row)
         })
         .await?;

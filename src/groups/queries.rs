@@ -269,6 +269,7 @@ impl GroupRow {
         privileged: bool,
     ) -> Result<GroupResponse, ApiError> {
         let w = self.to_write(a)?;
+        let next = w.next_meeting(Utc::now());
         let (location, online) = if privileged {
             (w.location, w.online)
         } else {
@@ -305,6 +306,8 @@ impl GroupRow {
             online,
             contact: w.contact,
             status: w.status,
+            next_meeting_at: next.map(|n| n.0),
+            next_meeting_local: next.map(|n| n.1),
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -498,24 +501,8 @@ pub fn responses(
 ) -> Result<Vec<GroupResponse>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let attrs = attributes(conn, &ids)?;
-    let mut org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
-    org_ids.sort();
-    org_ids.dedup();
-    let orgs: HashMap<String, OrganizationSummary> =
-        crate::organizations::queries::summaries(conn, &org_ids)?
-            .into_iter()
-            .map(|(id, slug, name, verified)| {
-                (
-                    id.clone(),
-                    OrganizationSummary {
-                        id,
-                        slug,
-                        name,
-                        verified,
-                    },
-                )
-            })
-            .collect();
+    let org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
+    let orgs = crate::organizations::queries::summary_map(conn, &org_ids)?;
     rows.iter()
         .map(|r| {
             let org = orgs
@@ -575,6 +562,28 @@ fn replace_attributes(conn: &mut DbConnection, id: &str, w: &GroupWrite) -> Quer
     Ok(())
 }
 
+fn external_id_taken(ext: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "external_id_taken",
+        detail: format!("another of your groups already has external_id `{ext}`"),
+    }
+}
+
+/// A unique violation on write can only be the `external_id` index (two
+/// writers racing past [`check_external_id`]).
+fn on_write_error(e: diesel::result::Error, w: &GroupWrite) -> ApiError {
+    match (&e, &w.external_id) {
+        (
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ),
+            Some(ext),
+        ) => external_id_taken(ext),
+        _ => e.into(),
+    }
+}
+
 fn check_external_id(
     conn: &mut DbConnection,
     org: &str,
@@ -593,10 +602,7 @@ fn check_external_id(
         q = q.filter(support_groups::id.ne(id));
     }
     if q.count().get_result::<i64>(conn)? > 0 {
-        return Err(ApiError::Conflict {
-            code: "external_id_taken",
-            detail: format!("another of your groups already has external_id `{ext}`"),
-        });
+        return Err(external_id_taken(ext));
     }
     Ok(())
 }
@@ -617,31 +623,42 @@ pub fn create(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<Grou
                 support_groups::updated_at.eq(now),
                 &cols,
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| on_write_error(e, w))?;
         replace_attributes(conn, &id, w)?;
         find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("group vanished after insert"))
     })
 }
 
-/// Replace the group `id` of organization `org` with a validated body.
-pub fn replace(
+/// Change the group `id` of organization `org`: `change` receives the
+/// current values and returns the validated new ones. Reading, changing and
+/// writing happen in one transaction with the row locked, so concurrent
+/// edits never overwrite each other and every change bumps the version.
+pub fn update<F>(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
-    w: &GroupWrite,
-) -> Result<GroupRow, ApiError> {
-    let cols = GroupColumns::from_write(w)?;
+    change: F,
+) -> Result<GroupRow, ApiError>
+where
+    F: FnOnce(GroupWrite) -> Result<GroupWrite, ApiError>,
+{
     crate::db::write_transaction(conn, |conn| {
+        crate::db::lock_row(conn, "support_groups", id)?;
         let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
-        check_external_id(conn, org, w, Some(id))?;
+        let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
+        let next = change(current.to_write(&attrs.get(id).cloned().unwrap_or_default())?)?;
+        let cols = GroupColumns::from_write(&next)?;
+        check_external_id(conn, org, &next, Some(id))?;
         diesel::update(support_groups::table.find(id))
             .set((
                 &cols,
-                support_groups::version.eq(current.version + 1),
+                support_groups::version.eq(support_groups::version + 1i64),
                 support_groups::updated_at.eq(Utc::now().naive_utc()),
             ))
-            .execute(conn)?;
-        replace_attributes(conn, id, w)?;
+            .execute(conn)
+            .map_err(|e| on_write_error(e, &next))?;
+        replace_attributes(conn, id, &next)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))
     })
 }
@@ -650,13 +667,14 @@ pub fn replace(
 /// and the `external_id` is free again.
 pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
     crate::db::write_transaction(conn, |conn| {
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
+        crate::db::lock_row(conn, "support_groups", id)?;
+        find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
         let now = Utc::now().naive_utc();
         diesel::update(support_groups::table.find(id))
             .set((
                 support_groups::deleted_at.eq(Some(now)),
                 support_groups::updated_at.eq(now),
-                support_groups::version.eq(current.version + 1),
+                support_groups::version.eq(support_groups::version + 1i64),
             ))
             .execute(conn)?;
         Ok(())

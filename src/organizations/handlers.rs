@@ -185,18 +185,19 @@ pub async fn update_organization(
     let key = path.into_inner();
     let row = state
         .db(move |conn| {
-            let current = queries::find(conn, &key)?
-                .filter(|o| o.id == caller.organization_id || caller.is_admin())
-                .ok_or_else(|| ApiError::not_found("organization"))?;
-            let base = current.to_write()?;
-            let next = crate::merge::apply(&base, &body)?;
-            if next.verified != base.verified && !caller.is_admin() {
-                return Err(ApiError::Forbidden(
-                    "only administrators may change `verified`".into(),
-                ));
-            }
-            next.validate()?;
-            queries::update(conn, &current.id, &next)
+            queries::update(conn, &key, |current, base| {
+                if current.id != caller.organization_id && !caller.is_admin() {
+                    return Err(ApiError::not_found("organization"));
+                }
+                let next = crate::merge::apply(&base, &body)?;
+                if next.verified != base.verified && !caller.is_admin() {
+                    return Err(ApiError::Forbidden(
+                        "only administrators may change `verified`".into(),
+                    ));
+                }
+                next.validate()?;
+                Ok(next)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(row.to_response(true)?))

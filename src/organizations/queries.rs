@@ -90,6 +90,18 @@ fn slug_taken(conn: &mut DbConnection, slug: &str, except_id: Option<&str>) -> Q
     Ok(q.count().get_result::<i64>(conn)? > 0)
 }
 
+/// The only unique index written is the slug's (two writers racing past
+/// [`slug_taken`]).
+fn on_slug_error(e: diesel::result::Error, slug: &str) -> ApiError {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => slug_conflict(slug),
+        e => e.into(),
+    }
+}
+
 fn slug_conflict(slug: &str) -> ApiError {
     ApiError::Conflict {
         code: "slug_taken",
@@ -156,7 +168,8 @@ pub fn create(conn: &mut DbConnection, w: &OrganizationWrite) -> Result<Organiza
                 organizations::updated_at.eq(now),
                 &values(w)?,
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| on_slug_error(e, &slug))?;
         find(conn, &id)?.ok_or_else(|| ApiError::internal("organization vanished after insert"))
     })
 }
@@ -187,14 +200,22 @@ pub fn list(conn: &mut DbConnection, page: &PageRequest) -> QueryResult<Vec<Orga
         .load(conn)
 }
 
-/// Replace an organization's values with a validated body.
-pub fn update(
+/// Change an organization: `change` receives the current row and values
+/// and returns the validated new values. Read, change and write happen in
+/// one transaction with the row locked.
+pub fn update<F>(
     conn: &mut DbConnection,
-    id: &str,
-    w: &OrganizationWrite,
-) -> Result<OrganizationRow, ApiError> {
+    id_or_slug: &str,
+    change: F,
+) -> Result<OrganizationRow, ApiError>
+where
+    F: FnOnce(&OrganizationRow, OrganizationWrite) -> Result<OrganizationWrite, ApiError>,
+{
     crate::db::write_transaction(conn, |conn| {
-        let current = find(conn, id)?.ok_or_else(|| ApiError::not_found("organization"))?;
+        let found = find(conn, id_or_slug)?.ok_or_else(|| ApiError::not_found("organization"))?;
+        crate::db::lock_row(conn, "organizations", &found.id)?;
+        let current = find(conn, &found.id)?.ok_or_else(|| ApiError::not_found("organization"))?;
+        let w = change(&current, current.to_write()?)?;
         let slug = w.slug.clone().unwrap_or(current.slug.clone());
         if slug_taken(conn, &slug, Some(&current.id))? {
             return Err(slug_conflict(&slug));
@@ -203,11 +224,12 @@ pub fn update(
             .set((
                 organizations::slug.eq(&slug),
                 organizations::verified.eq(w.verified.unwrap_or(current.verified)),
-                organizations::version.eq(current.version + 1),
+                organizations::version.eq(organizations::version + 1i64),
                 organizations::updated_at.eq(Utc::now().naive_utc()),
-                &values(w)?,
+                &values(&w)?,
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| on_slug_error(e, &slug))?;
         find(conn, &current.id)?
             .ok_or_else(|| ApiError::internal("organization vanished after update"))
     })
@@ -227,4 +249,28 @@ pub fn summaries(
             organizations::verified,
         ))
         .load(conn)
+}
+
+/// Summaries of organizations by id, for embedding in listings.
+pub fn summary_map(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, crate::listing::OrganizationSummary>> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    Ok(summaries(conn, &ids)?
+        .into_iter()
+        .map(|(id, slug, name, verified)| {
+            (
+                id.clone(),
+                crate::listing::OrganizationSummary {
+                    id,
+                    slug,
+                    name,
+                    verified,
+                },
+            )
+        })
+        .collect())
 }

@@ -255,7 +255,7 @@ pub async fn replace_resource(
     body.validate()?;
     let resource = state
         .db(move |conn| {
-            let row = queries::replace(conn, &org, &id, &body)?;
+            let row = queries::update(conn, &org, &id, |_| Ok(body))?;
             one_response(conn, row)
         })
         .await?;
@@ -295,13 +295,11 @@ pub async fn update_resource(
     let id = uuid_path("id", &path)?;
     let resource = state
         .db(move |conn| {
-            let current = queries::find_owned(conn, &id, &org)?
-                .ok_or_else(|| ApiError::not_found("resource"))?;
-            let attrs = queries::attributes(conn, std::slice::from_ref(&current.id))?;
-            let base = current.to_write(&attrs.get(&current.id).cloned().unwrap_or_default())?;
-            let mut next = crate::merge::apply(&base, &body)?;
-            next.validate()?;
-            let row = queries::replace(conn, &org, &id, &next)?;
+            let row = queries::update(conn, &org, &id, |base| {
+                let mut next = crate::merge::apply(&base, &body)?;
+                next.validate()?;
+                Ok(next)
+            })?;
             one_response(conn, row)
         })
         .await?;

@@ -357,6 +357,27 @@ fn replace_attributes(conn: &mut DbConnection, id: &str, w: &ResourceWrite) -> Q
     Ok(())
 }
 
+fn external_id_taken(ext: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "external_id_taken",
+        detail: format!("another of your resources already has external_id `{ext}`"),
+    }
+}
+
+/// A unique violation on write can only be the `external_id` index.
+fn on_write_error(e: diesel::result::Error, w: &ResourceWrite) -> ApiError {
+    match (&e, &w.external_id) {
+        (
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ),
+            Some(ext),
+        ) => external_id_taken(ext),
+        _ => e.into(),
+    }
+}
+
 fn check_external_id(
     conn: &mut DbConnection,
     org: &str,
@@ -375,10 +396,7 @@ fn check_external_id(
         q = q.filter(resources::id.ne(id));
     }
     if q.count().get_result::<i64>(conn)? > 0 {
-        return Err(ApiError::Conflict {
-            code: "external_id_taken",
-            detail: format!("another of your resources already has external_id `{ext}`"),
-        });
+        return Err(external_id_taken(ext));
     }
     Ok(())
 }
@@ -403,32 +421,42 @@ pub fn create(
                 resources::updated_at.eq(now),
                 &cols,
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| on_write_error(e, w))?;
         replace_attributes(conn, &id, w)?;
         find_owned(conn, &id, org)?
             .ok_or_else(|| ApiError::internal("resource vanished after insert"))
     })
 }
 
-/// Replace the resource `id` of organization `org` with a validated body.
-pub fn replace(
+/// Change the resource `id` of organization `org`: `change` receives the
+/// current values and returns the validated new ones. Read, change and write
+/// happen in one transaction with the row locked.
+pub fn update<F>(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
-    w: &ResourceWrite,
-) -> Result<ResourceRow, ApiError> {
-    let cols = ResourceColumns::from_write(w);
+    change: F,
+) -> Result<ResourceRow, ApiError>
+where
+    F: FnOnce(ResourceWrite) -> Result<ResourceWrite, ApiError>,
+{
     crate::db::write_transaction(conn, |conn| {
+        crate::db::lock_row(conn, "resources", id)?;
         let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
-        check_external_id(conn, org, w, Some(id))?;
+        let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
+        let next = change(current.to_write(&attrs.get(id).cloned().unwrap_or_default())?)?;
+        let cols = ResourceColumns::from_write(&next);
+        check_external_id(conn, org, &next, Some(id))?;
         diesel::update(resources::table.find(id))
             .set((
                 &cols,
-                resources::version.eq(current.version + 1),
+                resources::version.eq(resources::version + 1i64),
                 resources::updated_at.eq(Utc::now().naive_utc()),
             ))
-            .execute(conn)?;
-        replace_attributes(conn, id, w)?;
+            .execute(conn)
+            .map_err(|e| on_write_error(e, &next))?;
+        replace_attributes(conn, id, &next)?;
         find_owned(conn, id, org)?
             .ok_or_else(|| ApiError::internal("resource vanished after update"))
     })
@@ -438,13 +466,14 @@ pub fn replace(
 /// and the `external_id` is free again.
 pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
     crate::db::write_transaction(conn, |conn| {
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
+        crate::db::lock_row(conn, "resources", id)?;
+        find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
         let now = Utc::now().naive_utc();
         diesel::update(resources::table.find(id))
             .set((
                 resources::deleted_at.eq(Some(now)),
                 resources::updated_at.eq(now),
-                resources::version.eq(current.version + 1),
+                resources::version.eq(resources::version + 1i64),
             ))
             .execute(conn)?;
         Ok(())

@@ -1,126 +1,667 @@
-//! Minimal stand-in for the shared test harness (replaced at merge time):
-//! spawn the real app on a random port with a fresh SQLite file, or a fresh
-//! PostgreSQL database when `TEST_DATABASE_URL` is set.
+//! Test harness: spawn the service on a random port over a fresh database
+//! (PostgreSQL when `TEST_DATABASE_URL` is set, SQLite otherwise), bootstrap
+//! organizations and API clients through the library, get tokens over HTTP,
+//! forge JWTs and build request bodies.
 
+#![allow(dead_code)]
+
+use std::sync::{Condvar, Mutex, OnceLock};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use circles::config::{Config, JwtConfig, Secret};
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use circles::organizations::dto::OrganizationWrite;
+use circles::vocab::OrganizationKind;
+use diesel::{Connection, RunQueryDsl};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
 
-pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
-    database_url: String,
-    _dir: tempfile::TempDir,
-    _pg: Option<PgDatabase>,
+/// The signing secret every test app uses (48 characters).
+pub const JWT_SECRET: &str = "circles-test-secret-0123456789-abcdefghijklmnopq";
+pub const JWT_KID: &str = "test-kid";
+pub const JWT_ISSUER: &str = "circles";
+pub const JWT_AUDIENCE: &str = "circles-api";
+
+/// Strings that must never appear in a response body.
+pub const LEAKS: &[&str] = &["SELECT", "diesel", "/work/", "panicked"];
+
+/// Which database a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-/// A PostgreSQL database created for one test and dropped afterwards.
+/// A tiny blocking counting semaphore that limits how many PostgreSQL test
+/// databases (each with a pool of connections) exist at once, so that a
+/// machine with many cores does not exhaust `max_connections`.
+struct Slots {
+    free: Mutex<usize>,
+    cond: Condvar,
+}
+
+fn pg_slots() -> &'static Slots {
+    static SLOTS: OnceLock<Slots> = OnceLock::new();
+    SLOTS.get_or_init(|| Slots {
+        free: Mutex::new(6),
+        cond: Condvar::new(),
+    })
+}
+
+struct SlotPermit;
+
+impl SlotPermit {
+    fn acquire() -> SlotPermit {
+        let slots = pg_slots();
+        let mut free = slots.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = slots.cond.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        SlotPermit
+    }
+}
+
+impl Drop for SlotPermit {
+    fn drop(&mut self) {
+        let slots = pg_slots();
+        *slots.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        slots.cond.notify_one();
+    }
+}
+
+/// A PostgreSQL database created for one test and dropped with it.
 struct PgDatabase {
     server_url: String,
     name: String,
+    _permit: SlotPermit,
+}
+
+impl PgDatabase {
+    fn create(server_url: &str) -> PgDatabase {
+        let permit = SlotPermit::acquire();
+        let name = format!("circles_test_{}", uuid::Uuid::new_v4().simple());
+        let mut last_error = None;
+        // CREATE DATABASE may fail transiently while template1 is in use.
+        for attempt in 0..20 {
+            let result = diesel::PgConnection::establish(server_url)
+                .map_err(|e| e.to_string())
+                .and_then(|mut conn| {
+                    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                        .execute(&mut conn)
+                        .map_err(|e| e.to_string())
+                });
+            match result {
+                Ok(_) => {
+                    last_error = None;
+                    break;
+                }
+                Err(e) => {
+                    last_error = Some(e);
+                    std::thread::sleep(std::time::Duration::from_millis(100 * (attempt + 1)));
+                }
+            }
+        }
+        if let Some(e) = last_error {
+            panic!("cannot create the test database {name} on {server_url}: {e}");
+        }
+        PgDatabase {
+            server_url: server_url.to_owned(),
+            name,
+            _permit: permit,
+        }
+    }
+
+    /// URL of the new database: the server URL with its database replaced.
+    fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.server_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{}", self.name));
+        url.to_string()
+    }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&self.server_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        match diesel::PgConnection::establish(&self.server_url) {
+            Ok(mut conn) => {
+                if let Err(e) = diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut conn)
+                {
+                    eprintln!("cannot drop the test database {}: {e}", self.name);
+                }
+            }
+            Err(e) => eprintln!(
+                "cannot connect to drop the test database {}: {e}",
                 self.name
-            ))
-            .execute(&mut conn);
+            ),
         }
     }
 }
 
+/// A running service and what the tests need to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    pub port: u16,
+    pub database_url: String,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    /// A pool on the same database, for bootstrapping through the library.
+    pub pool: circles::db::Pool,
+    // Dropped in this order: the pool, then the PostgreSQL database, then the
+    // temporary directory.
+    pg: Option<PgDatabase>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Credentials of an API client created through the library.
+#[derive(Debug, Clone)]
+pub struct ClientCreds {
+    pub client_id: String,
+    pub client_secret: String,
+    pub organization_id: String,
+}
+
+/// An organization with one client and a token for it.
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: String,
+    pub slug: String,
+    pub client: ClientCreds,
+    pub token: String,
+}
+
+/// Spawn the app on the backend `TEST_DATABASE_URL` chooses.
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (database_url, pg) = match std::env::var("TEST_DATABASE_URL") {
-        Ok(server_url) if !server_url.trim().is_empty() => {
-            let name = format!("circles_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = PgConnection::establish(&server_url).expect("connect to PostgreSQL");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .expect("create test database");
-            let mut url = url::Url::parse(&server_url).expect("TEST_DATABASE_URL is a URL");
-            url.set_path(&name);
-            (url.to_string(), Some(PgDatabase { server_url, name }))
-        }
-        _ => (
-            dir.path().join("circles.db").to_string_lossy().into_owned(),
-            None,
-        ),
-    };
-    let config = Config {
-        database_url: database_url.clone(),
-        data_dir: dir.path().to_path_buf(),
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(server) => spawn_with(Some(server), |_| {}).await,
+        None => spawn_with(None, |_| {}).await,
+    }
+}
+
+/// Spawn the app on SQLite whatever `TEST_DATABASE_URL` says.
+pub async fn spawn_sqlite_app() -> TestApp {
+    spawn_with(None, |_| {}).await
+}
+
+/// Spawn the app with a changed configuration (on the usual backend).
+pub async fn spawn_app_with(modify: impl FnOnce(&mut Config)) -> TestApp {
+    let server = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    spawn_with(server, modify).await
+}
+
+/// Start one more instance of the service on `config`; returns its address.
+pub fn spawn_instance(config: Config) -> String {
+    let app = circles::startup::Application::build(config).expect("the application builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    format!("http://127.0.0.1:{port}")
+}
+
+pub fn test_config(database_url: String, data_dir: std::path::PathBuf) -> Config {
+    Config {
+        database_url,
+        data_dir,
         host: "127.0.0.1".into(),
         port: 0,
         workers: 2,
-        db_pool_size: 4,
+        db_pool_size: 8,
         jwt: JwtConfig {
-            secret: Some(Secret::new(
-                "test-secret-0123456789-abcdefghijklmnopqrstuvwxy",
-            )),
-            kid: Some("test".into()),
-            previous_keys: Vec::new(),
-            issuer: "circles".into(),
-            audience: "circles-api".into(),
+            secret: Some(Secret::new(JWT_SECRET)),
+            kid: Some(JWT_KID.into()),
+            previous_keys: vec![],
+            issuer: JWT_ISSUER.into(),
+            audience: JWT_AUDIENCE.into(),
             token_ttl_seconds: 900,
         },
         cache_max_age: 60,
+    }
+}
+
+async fn spawn_with(pg_server: Option<String>, modify: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (pg, database_url, backend) = match pg_server {
+        Some(server) => {
+            let db = PgDatabase::create(&server);
+            let url = db.url();
+            (Some(db), url, Backend::Postgres)
+        }
+        None => (
+            None,
+            dir.path().join("circles.db").to_string_lossy().into_owned(),
+            Backend::Sqlite,
+        ),
     };
-    let app = circles::startup::Application::build(config).expect("build the app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let mut config = test_config(database_url.clone(), dir.path().to_path_buf());
+    modify(&mut config);
+    let address = spawn_instance(config);
+    let port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
+    let pool = circles::db::connect(&database_url, 2).expect("a bootstrap pool");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client");
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        port,
         database_url,
-        _dir: dir,
-        _pg: pg,
+        backend,
+        client,
+        pool,
+        pg,
+        dir,
+    }
+}
+
+/// A response read whole: status, headers and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(res: reqwest::Response) -> Reply {
+        let reply = Reply::unchecked(res).await;
+        reply.assert_no_leaks();
+        reply
+    }
+
+    /// Read a response without checking it for leaks (static assets).
+    pub async fn unchecked(res: reqwest::Response) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("a readable body");
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// Internal details never reach a client.
+    pub fn assert_no_leaks(&self) {
+        let (status, text) = (self.status, &self.text);
+        for leak in LEAKS {
+            assert!(
+                !text.contains(leak),
+                "the response ({status}) leaks `{leak}`: {text}"
+            );
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("an ASCII header").to_owned())
+    }
+
+    /// Assert the status and return the JSON body.
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        if self.text.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
+    /// Assert a problem document with this status and `code`, and return it.
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        let body = self.expect(status);
+        let ct = self.header("content-type").unwrap_or_default();
+        assert!(
+            ct.starts_with("application/problem+json"),
+            "content type of a {status} is `{ct}`, not application/problem+json: {}",
+            self.text
+        );
+        assert_eq!(body["status"], status, "problem status member: {body}");
+        assert_eq!(body["code"], code, "problem code: {body}");
+        assert!(body["type"].is_string(), "problem type: {body}");
+        assert!(body["title"].is_string(), "problem title: {body}");
+        assert!(body["detail"].is_string(), "problem detail: {body}");
+        body
     }
 }
 
 impl TestApp {
-    /// Create an organization and a client credential for it directly in the
-    /// database; returns `(organization_id, client_id, client_secret)`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Send a request with an optional token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Reply::from(req.send().await.expect("the request is sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, None).await
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// PATCH with `application/merge-patch+json`.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
+        let res = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the request is sent");
+        Reply::from(res).await
+    }
+
+    /// Create an organization through the library (as the CLI does).
+    pub fn create_org(&self, name: &str, kind: OrganizationKind) -> (String, String) {
+        let mut conn = self.pool.get().expect("a bootstrap connection");
+        let write = OrganizationWrite {
+            name: name.into(),
+            slug: None,
+            kind,
+            description: None,
+            website: None,
+            social_links: vec![],
+            contact: None,
+            area_served: None,
+            verified: Some(false),
+        };
+        let row = circles::organizations::queries::create(&mut conn, &write)
+            .expect("the organization is created");
+        (row.id, row.slug)
+    }
+
+    /// Create an API client through the library (as the CLI does).
+    pub fn create_client(&self, org: &str, admin: bool) -> ClientCreds {
+        let mut conn = self.pool.get().expect("a bootstrap connection");
+        let c = circles::organizations::handlers::create_client_for(&mut conn, org, admin)
+            .expect("the client is created");
+        ClientCreds {
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+            organization_id: c.organization_id,
+        }
+    }
+
+    /// Create an organization with one client: `(org id, client id, secret)`.
     pub async fn create_org_with_client(
         &self,
         name: &str,
         admin: bool,
     ) -> (String, String, String) {
-        let url = self.database_url.clone();
-        let name = name.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let pool = circles::db::connect(&url, 1).expect("connect");
-            let mut conn = pool.get().expect("connection");
-            let write: circles::organizations::dto::OrganizationWrite =
-                serde_json::from_value(serde_json::json!({"name": name, "kind": "nonprofit"}))
-                    .unwrap();
-            let org = circles::organizations::queries::create(&mut conn, &write).expect("org");
-            let cred =
-                circles::organizations::handlers::create_client_for(&mut conn, &org.id, admin)
-                    .expect("client");
-            (org.id, cred.client_id, cred.client_secret)
-        })
-        .await
-        .unwrap()
+        let (id, _) = self.create_org(name, OrganizationKind::Nonprofit);
+        let c = self.create_client(&id, admin);
+        (id, c.client_id, c.client_secret)
     }
 
-    /// An access token for a client credential.
-    pub async fn token(&self, client_id: &str, client_secret: &str) -> String {
+    /// Exchange client credentials for a token (form-encoded).
+    pub async fn token(&self, client_id: &str, secret: &str) -> String {
         let res = self
             .client
-            .post(format!("{}/v1/auth/token", self.address))
-            .json(&serde_json::json!({
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": client_secret,
-            }))
+            .post(self.url("/v1/auth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ])
             .send()
             .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "token request failed");
-        let body: serde_json::Value = res.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+            .expect("the token request is sent");
+        let reply = Reply::from(res).await;
+        let body = reply.expect(200);
+        body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
     }
+
+    /// An organization with an ordinary client and its token.
+    pub async fn org(&self, name: &str) -> Org {
+        self.org_with(name, false).await
+    }
+
+    /// An organization with an administrator client and its token.
+    pub async fn admin(&self) -> Org {
+        self.org_with("Circles Administrators", true).await
+    }
+
+    async fn org_with(&self, name: &str, admin: bool) -> Org {
+        let (id, slug) = self.create_org(name, OrganizationKind::PeerLed);
+        let client = self.create_client(&id, admin);
+        let token = self.token(&client.client_id, &client.client_secret).await;
+        Org {
+            id,
+            slug,
+            client,
+            token,
+        }
+    }
+
+    /// Create a group and return its JSON (asserting 201).
+    pub async fn create_group(&self, token: &str, body: &Value) -> Value {
+        self.post("/v1/groups", token, body).await.expect(201)
+    }
+
+    /// Create a published group with overrides and return its id.
+    pub async fn published_group(&self, token: &str, overrides: Value) -> String {
+        let mut body = group_body(overrides);
+        body["status"] = json!("published");
+        let g = self.create_group(token, &body).await;
+        g["id"].as_str().expect("a group id").to_owned()
+    }
+
+    /// Every group of the public list for a query, walking all pages.
+    pub async fn list_all(&self, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let sep = if query.is_empty() { "" } else { "&" };
+            let path = match &cursor {
+                None => format!("/v1/groups?{query}{sep}limit=100"),
+                Some(c) => format!("/v1/groups?{query}{sep}limit=100&cursor={c}"),
+            };
+            let page = self.get(&path).await.expect(200);
+            out.extend(page["data"].as_array().expect("data").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Ids of every group of the public list for a query.
+    pub async fn list_ids(&self, query: &str) -> Vec<String> {
+        self.list_all(query)
+            .await
+            .iter()
+            .map(|g| g["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+/// A valid online group body, with `overrides` merged in (RFC 7396 merge:
+/// `null` removes a member).
+pub fn group_body(overrides: Value) -> Value {
+    let mut body = json!({
+        "name": "Thursday anxiety circle",
+        "summary": "Talk about worry with people who get it.",
+        "topics": ["anxiety"],
+        "format": "online",
+        "facilitation": "peer_led",
+        "schedule": {"rrule": "FREQ=WEEKLY;BYDAY=TH", "starts_at": "2026-01-08T19:00:00",
+                     "timezone": "Europe/London", "duration_minutes": 60},
+        "recovery_stages": ["awareness"],
+        "support_types": ["emotional"],
+        "languages": ["en"],
+        "online": {"platform": "Jitsi", "join_url": "https://meet.jit.si/circles-anxiety-thursday"}
+    });
+    merge(&mut body, &overrides);
+    body
+}
+
+/// A valid in-person group body with a full address, with `overrides`.
+pub fn in_person_body(overrides: Value) -> Value {
+    let mut body = group_body(json!({
+        "name": "Monday grief circle",
+        "topics": ["grief"],
+        "format": "in_person",
+        "online": null,
+        "location": {"visibility": "area_only", "name": "St Anne's community hall",
+                     "street_address": "12 Cedar Road", "locality": "London",
+                     "region": "Greater London", "postal_code": "N1 7AA", "country": "GB",
+                     "latitude": 51.5362, "longitude": -0.1034}
+    }));
+    merge(&mut body, &overrides);
+    body
+}
+
+/// RFC 7396 merge of `patch` into `doc`.
+pub fn merge(doc: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !doc.is_object() {
+                *doc = json!({});
+            }
+            let d = doc.as_object_mut().expect("an object");
+            for (k, v) in p {
+                if v.is_null() {
+                    d.remove(k);
+                } else {
+                    merge(d.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *doc = other.clone(),
+    }
+}
+
+/// Claims of a forged token: those the service issues, all overridable.
+pub fn claims(org: &Org) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({
+        "iss": JWT_ISSUER,
+        "aud": JWT_AUDIENCE,
+        "sub": org.client.client_id,
+        "org": org.id,
+        "scope": "listings:write organization:write",
+        "exp": now + 600,
+        "iat": now,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    })
+}
+
+/// Sign `claims` with HS256 under `kid` and `secret`.
+pub fn forge(claims: &Value, kid: Option<&str>, secret: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("the token signs")
+}
+
+/// An unsigned token: header `{"alg":"none"}`, the claims, empty signature.
+pub fn unsigned_token(claims: &Value, header: &Value) -> String {
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// Assert a 401 problem with a `WWW-Authenticate: Bearer …` challenge.
+pub fn assert_unauthorized(reply: &Reply, what: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "{what}: expected 401, body {}",
+        reply.text
+    );
+    reply.problem(401, "unauthorized");
+    let challenge = reply
+        .header("www-authenticate")
+        .unwrap_or_else(|| panic!("{what}: no WWW-Authenticate header"));
+    assert!(
+        challenge.starts_with("Bearer"),
+        "{what}: WWW-Authenticate is `{challenge}`"
+    );
+}
+
+/// The first field error of a problem, with its `allowed` values.
+pub fn first_error(problem: &Value) -> (String, Option<Vec<String>>) {
+    let e = &problem["errors"][0];
+    let field = e["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no errors[0].field in {problem}"))
+        .to_owned();
+    let allowed = e["allowed"].as_array().map(|a| {
+        a.iter()
+            .map(|v| v.as_str().expect("a string").to_owned())
+            .collect()
+    });
+    (field, allowed)
+}
+
+/// Whether any field error of a problem names `field`.
+pub fn names_field(problem: &Value, field: &str) -> bool {
+    problem["errors"]
+        .as_array()
+        .is_some_and(|errs| errs.iter().any(|e| e["field"] == field))
+}
+
+/// Whether `key` is missing or `null` in the object `v`.
+pub fn absent(v: &Value, key: &str) -> bool {
+    v.get(key).is_none_or(Value::is_null)
 }

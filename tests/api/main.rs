@@ -1,5 +1,17 @@
-//! One test binary: black-box tests over HTTP against a spawned server.
+//! Black-box tests of the Circles API: each test spawns the service on a
+//! random port over its own database (PostgreSQL when `TEST_DATABASE_URL` is
+//! set, SQLite otherwise) and talks HTTP to it.
 
+mod auth;
+mod concurrency;
 mod helpers;
+mod merge_patch;
+mod openapi;
+mod operations;
+mod pagination;
 mod resources;
 mod taxonomies;
+mod tenancy;
+mod validation;
+mod visibility;
+mod walkthrough;
