@@ -105,6 +105,8 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("payload too large")]
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
@@ -146,6 +148,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::Gone(_) => "cursor_expired",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::OAuth { error, .. } => error,
@@ -167,6 +170,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict with the current state",
             ApiError::PreconditionFailed(_) => "The listing has changed",
+            ApiError::Gone(_) => "The cursor has expired",
             ApiError::PayloadTooLarge(_) => "The request body is too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported content type",
             ApiError::OAuth { .. } => "The token request was refused",
@@ -203,6 +207,7 @@ impl ApiError {
             | ApiError::Forbidden(d)
             | ApiError::NotFound(d)
             | ApiError::PreconditionFailed(d)
+            | ApiError::Gone(d)
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Unavailable(d) => (d.clone(), None),
@@ -240,6 +245,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::OAuth { status, .. } => *status,

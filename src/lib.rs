@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    auth, calendar, error, events, groups, health, organizations, resources, taxonomies, vocab,
+    auth, calendar, changes, error, events, groups, health, organizations, resources, taxonomies, vocab,
 };
 
 struct BearerScheme;
@@ -70,6 +70,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         calendar::handlers::group_calendar,
         calendar::handlers::organization_calendar,
         calendar::handlers::events_calendar,
+        changes::handlers::list_changes,
         health::healthz,
         health::readyz,
     ),
@@ -88,6 +89,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         (name = "taxonomies", description = "The closed vocabularies of the API, with labels and descriptions to show people."),
         (name = "events", description = "Dated events and their occurrences."),
         (name = "calendars", description = "iCalendar (RFC 5545) feeds to subscribe to in any calendar app."),
+        (name = "sync", description = "Keep listings in step: upserts by your own ids, bulk sync, and the change feed mirrors follow."),
         (name = "operations", description = "Health probes for operators."),
     )
 )]

@@ -41,7 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::resources::configure)
             .configure(crate::taxonomies::configure)
             .configure(crate::events::configure)
-            .configure(crate::calendar::handlers::configure),
+            .configure(crate::calendar::handlers::configure)
+            .configure(crate::changes::configure),
     )
     .service(
         crate::routes::resource("/healthz", "GET, HEAD")

@@ -176,10 +176,25 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Inside another transaction this one is a savepoint: a bulk sync wraps
+    // many writes in one transaction and rolls back single items.
+    let nested = match conn {
+        DbConnection::Sqlite(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::SqliteConnection,
+        >>::transaction_manager_status_mut(c)
+        .transaction_depth()?
+        .is_some(),
+        DbConnection::Pg(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::PgConnection,
+        >>::transaction_manager_status_mut(c)
+        .transaction_depth()?
+        .is_some(),
+    };
     match conn {
-        DbConnection::Sqlite(c) => {
+        DbConnection::Sqlite(c) if !nested => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction(c)?,
         DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     let result = f(conn);

@@ -211,6 +211,36 @@ diesel::joinable!(resources -> organizations (organization_id));
 diesel::joinable!(resource_topics -> resources (resource_id));
 diesel::joinable!(resource_languages -> resources (resource_id));
 
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        entity_type -> Text,
+        entity_id -> Text,
+        organization_id -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_horizon (id) {
+        id -> Integer,
+        min_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (organization_id, idempotency_key) {
+        organization_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        completed -> Bool,
+        status_code -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     api_clients,
@@ -224,4 +254,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     resources,
     resource_topics,
     resource_languages,
+    changes,
+    change_horizon,
+    idempotency_keys,
 );

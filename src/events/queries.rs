@@ -516,6 +516,7 @@ pub fn create(
             .execute(conn)
             .map_err(|e| on_write_error(e, w))?;
         replace_topics(conn, &id, &w.topics)?;
+        crate::changes::record(conn, crate::changes::ListingType::Event, &id, org)?;
         find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("event vanished after insert"))
     })
 }
@@ -550,6 +551,7 @@ where
             .execute(conn)
             .map_err(|e| on_write_error(e, &next))?;
         replace_topics(conn, id, &next.topics)?;
+        crate::changes::record(conn, crate::changes::ListingType::Event, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("event vanished after update"))
     })
 }
@@ -567,6 +569,7 @@ pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiErr
                 events::version.eq(events::version + 1i64),
             ))
             .execute(conn)?;
+        crate::changes::record(conn, crate::changes::ListingType::Event, id, org)?;
         Ok(())
     })
 }

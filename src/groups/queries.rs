@@ -626,6 +626,7 @@ pub fn create(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<Grou
             .execute(conn)
             .map_err(|e| on_write_error(e, w))?;
         replace_attributes(conn, &id, w)?;
+        crate::changes::record(conn, crate::changes::ListingType::Group, &id, org)?;
         find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("group vanished after insert"))
     })
 }
@@ -659,6 +660,7 @@ where
             .execute(conn)
             .map_err(|e| on_write_error(e, &next))?;
         replace_attributes(conn, id, &next)?;
+        crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))
     })
 }
@@ -677,6 +679,7 @@ pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiErr
                 support_groups::version.eq(support_groups::version + 1i64),
             ))
             .execute(conn)?;
+        crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
         Ok(())
     })
 }

@@ -230,6 +230,13 @@ where
             ))
             .execute(conn)
             .map_err(|e| on_slug_error(e, &slug))?;
+        let summary_changed = current.name != w.name.trim()
+            || current.slug != slug
+            || current.verified != w.verified.unwrap_or(current.verified);
+        if summary_changed {
+            // Listings embed the organization's name, slug and verified flag.
+            crate::changes::record_organization_listings(conn, &current.id)?;
+        }
         find(conn, &current.id)?
             .ok_or_else(|| ApiError::internal("organization vanished after update"))
     })

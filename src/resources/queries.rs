@@ -424,6 +424,7 @@ pub fn create(
             .execute(conn)
             .map_err(|e| on_write_error(e, w))?;
         replace_attributes(conn, &id, w)?;
+        crate::changes::record(conn, crate::changes::ListingType::Resource, &id, org)?;
         find_owned(conn, &id, org)?
             .ok_or_else(|| ApiError::internal("resource vanished after insert"))
     })
@@ -457,6 +458,7 @@ where
             .execute(conn)
             .map_err(|e| on_write_error(e, &next))?;
         replace_attributes(conn, id, &next)?;
+        crate::changes::record(conn, crate::changes::ListingType::Resource, id, org)?;
         find_owned(conn, id, org)?
             .ok_or_else(|| ApiError::internal("resource vanished after update"))
     })
@@ -476,6 +478,7 @@ pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiErr
                 resources::version.eq(resources::version + 1i64),
             ))
             .execute(conn)?;
+        crate::changes::record(conn, crate::changes::ListingType::Resource, id, org)?;
         Ok(())
     })
 }
