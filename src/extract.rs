@@ -15,20 +15,26 @@ use crate::error::{ApiError, FieldError};
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// The raw request body, at most [`MAX_BODY_BYTES`], with its content type.
-pub struct RawBody {
+/// Largest accepted bulk-sync body (1,000 listings).
+pub const MAX_SYNC_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The raw request body, at most `LIMIT` bytes, with its content type.
+pub struct RawBodyLimited<const LIMIT: usize> {
     pub content_type: Option<String>,
     pub bytes: Bytes,
 }
 
-fn too_large() -> ApiError {
+/// A request body of at most [`MAX_BODY_BYTES`].
+pub type RawBody = RawBodyLimited<MAX_BODY_BYTES>;
+
+fn too_large(limit: usize) -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "request bodies are limited to {} KiB",
-        MAX_BODY_BYTES / 1024
+        limit / 1024
     ))
 }
 
-impl FromRequest for RawBody {
+impl<const LIMIT: usize> FromRequest for RawBodyLimited<LIMIT> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -51,8 +57,8 @@ impl FromRequest for RawBody {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-                return Err(too_large());
+            if declared.is_some_and(|n| n > LIMIT) {
+                return Err(too_large(LIMIT));
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
@@ -60,12 +66,12 @@ impl FromRequest for RawBody {
                     code: "invalid_body",
                     detail: format!("the request body could not be read: {e}"),
                 })?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(too_large());
+                if body.len() + chunk.len() > LIMIT {
+                    return Err(too_large(LIMIT));
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(RawBody {
+            Ok(RawBodyLimited {
                 content_type,
                 bytes: body.freeze(),
             })

@@ -25,6 +25,7 @@ pub mod resources;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod sync;
 pub mod taxonomies;
 pub mod validate;
 pub mod vocab;

@@ -4,7 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    auth, calendar, changes, error, events, groups, health, organizations, resources, taxonomies, vocab,
+    auth, calendar, changes, error, events, groups, health, organizations, resources, sync,
+    taxonomies, vocab,
 };
 
 struct BearerScheme;
@@ -71,6 +72,12 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         calendar::handlers::organization_calendar,
         calendar::handlers::events_calendar,
         changes::handlers::list_changes,
+        sync::handlers::put_group_by_external_id,
+        sync::handlers::put_event_by_external_id,
+        sync::handlers::put_resource_by_external_id,
+        sync::handlers::sync_groups,
+        sync::handlers::sync_events,
+        sync::handlers::sync_resources,
         health::healthz,
         health::readyz,
     ),

@@ -37,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .configure(crate::auth::configure)
             .configure(crate::organizations::configure)
+            // Before the routes with `/{id}/…` segments that could shadow them.
+            .configure(crate::sync::configure)
             .configure(crate::groups::configure)
             .configure(crate::resources::configure)
             .configure(crate::taxonomies::configure)

@@ -170,6 +170,16 @@ pub fn normalize_language(tag: &str) -> String {
         .join("-")
 }
 
+/// Normalize, sort and de-duplicate language tags, the order they are
+/// stored and read back in (so an unchanged write compares equal).
+pub fn normalize_languages(tags: &mut Vec<String>) {
+    for t in tags.iter_mut() {
+        *t = normalize_language(t);
+    }
+    tags.sort();
+    tags.dedup();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::recurrence::{day_start, Occurrence, Recurrence};
-use crate::validate::{normalize_language, Checks};
+use crate::validate::{normalize_languages, Checks};
 use crate::vocab::*;
 
 pub use crate::listing::{
@@ -241,13 +241,7 @@ impl GroupWrite {
             c.url("contact.url", k.url.as_deref());
         }
         c.finish()?;
-        self.languages = self
-            .languages
-            .iter()
-            .map(|l| normalize_language(l))
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        self.languages.retain(|l| seen.insert(l.clone()));
+        normalize_languages(&mut self.languages);
         self.topics.sort();
         self.topics.dedup();
         self.recovery_stages.sort();

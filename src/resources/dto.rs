@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::validate::{normalize_language, Checks};
+use crate::validate::{normalize_languages, Checks};
 use crate::vocab::*;
 
 pub use crate::listing::OrganizationSummary;
@@ -85,13 +85,7 @@ impl ResourceWrite {
         c.phone("phone", self.phone.as_deref());
         c.country("country", self.country.as_deref());
         c.finish()?;
-        self.languages = self
-            .languages
-            .iter()
-            .map(|l| normalize_language(l))
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        self.languages.retain(|l| seen.insert(l.clone()));
+        normalize_languages(&mut self.languages);
         self.topics.sort();
         self.topics.dedup();
         self.name = self.name.trim().to_owned();
