@@ -61,3 +61,128 @@ pub async fn request_context(
         }
     }
 }
+
+/// ETags and `If-None-Match` for every successful read, computed from the
+/// body: a listing (a JSON object with a `version`) gets a strong tag
+/// `"<version>-<hash>"`, which `If-Match` on writes compares by version;
+/// anything else a weak `W/"<hash>"`. A read whose `If-None-Match` matches
+/// answers `304 Not Modified`. Write answers carrying a listing get the
+/// strong tag too, so a client can chain edits.
+pub async fn etags(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    use actix_web::http::{header, StatusCode};
+    use sha2::{Digest, Sha256};
+
+    let is_read = req.method() == Method::GET;
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.call(req).await?;
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/calendar"));
+    if !(status == StatusCode::OK || status == StatusCode::CREATED) || !json {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let (mut res, body) = res.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("body"))?;
+    let hash: String = Sha256::digest(&bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let version = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("version").and_then(|v| v.as_i64()));
+    let tag = match version {
+        Some(v) => format!("\"{v}-{hash}\""),
+        None if is_read => format!("W/\"{hash}\""),
+        None => {
+            return Ok(ServiceResponse::new(
+                req,
+                res.set_body(bytes).map_into_boxed_body(),
+            ))
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    let matches = is_read
+        && if_none_match.is_some_and(|inm| {
+            inm.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == "*" || t == tag.trim_start_matches("W/"))
+        });
+    if matches {
+        let mut not_modified = actix_web::HttpResponse::NotModified();
+        for name in [
+            header::ETAG,
+            header::CACHE_CONTROL,
+            header::VARY,
+            header::CONTENT_LOCATION,
+        ] {
+            if let Some(v) = res.headers().get(&name) {
+                not_modified.insert_header((name, v.clone()));
+            }
+        }
+        return Ok(ServiceResponse::new(req, not_modified.finish()));
+    }
+    Ok(ServiceResponse::new(
+        req,
+        res.set_body(bytes).map_into_boxed_body(),
+    ))
+}
+
+/// A write's `If-Match` precondition.
+#[derive(Debug, Clone)]
+pub enum IfMatch {
+    /// `*`: the listing must exist.
+    Any,
+    /// The versions named by the tags (`"<version>-<hash>"`).
+    Versions(Vec<i64>),
+}
+
+impl IfMatch {
+    /// Read `If-Match` from a request, if present.
+    pub fn from_request(req: &actix_web::HttpRequest) -> Option<IfMatch> {
+        let raw = req
+            .headers()
+            .get(actix_web::http::header::IF_MATCH)?
+            .to_str()
+            .unwrap_or("");
+        if raw.trim() == "*" {
+            return Some(IfMatch::Any);
+        }
+        // Weak tags never match (RFC 9110 §13.1.1 uses strong comparison).
+        let versions = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.starts_with("W/"))
+            .filter_map(|t| t.trim_matches('"').split('-').next()?.parse::<i64>().ok())
+            .collect();
+        Some(IfMatch::Versions(versions))
+    }
+
+    /// `412` unless the current version is one the client named.
+    pub fn check(
+        precondition: Option<&IfMatch>,
+        version: i64,
+    ) -> Result<(), crate::error::ApiError> {
+        match precondition {
+            None | Some(IfMatch::Any) => Ok(()),
+            Some(IfMatch::Versions(v)) if v.contains(&version) => Ok(()),
+            Some(_) => Err(crate::error::ApiError::PreconditionFailed(format!(
+                "the listing has changed (it is at version {version}); read it again and reapply your change"
+            ))),
+        }
+    }
+}

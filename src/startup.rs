@@ -97,6 +97,7 @@ impl Application {
                 .app_data(state.clone())
                 .configure(routes)
                 .default_service(web::to(not_found))
+                .wrap(from_fn(crate::middleware::etags))
                 .wrap(cors)
                 .wrap(from_fn(crate::middleware::request_context))
         })

@@ -101,8 +101,9 @@ impl EventListQuery {
 #[utoipa::path(
     get, path = "/v1/events", tag = "events", operation_id = "listEvents",
     summary = "List events or their occurrences",
-    params(EventListQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), EventListQuery),
     responses(
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of events, or of occurrences when a window is given", body = EventListing,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -231,9 +232,11 @@ fn one(
 #[utoipa::path(
     get, path = "/v1/events/{id}", tag = "events", operation_id = "getEvent",
     summary = "Get an event",
-    params(("id" = String, Path, description = "The event id (UUID)")),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The event id (UUID)")),
     responses(
-        (status = 200, description = "The event", body = EventResponse),
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
+        (status = 200, description = "The event", body = EventResponse,
+            headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published event", body = Problem, content_type = "application/problem+json"),
@@ -307,9 +310,10 @@ pub async fn create_event(
 #[utoipa::path(
     put, path = "/v1/events/{id}", tag = "events", operation_id = "replaceEvent",
     summary = "Replace an event",
-    params(("id" = String, Path, description = "The event id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
     request_body = EventWrite,
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Replaced", body = EventResponse),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -324,16 +328,18 @@ pub async fn create_event(
 )]
 pub async fn replace_event(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
     JsonBody(mut body): JsonBody<EventWrite>,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     let recurrence = body.validate()?;
     let event = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, |_| Ok((body, recurrence)))?;
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok((body, recurrence)))?;
             one(conn, row, true)
         })
         .await?;
@@ -347,9 +353,10 @@ pub async fn replace_event(
 #[utoipa::path(
     patch, path = "/v1/events/{id}", tag = "events", operation_id = "updateEvent",
     summary = "Update an event",
-    params(("id" = String, Path, description = "The event id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
     request_body(content = EventWrite, content_type = "application/merge-patch+json", example = json!({"status": "cancelled"})),
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = EventResponse),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -364,15 +371,17 @@ pub async fn replace_event(
 )]
 pub async fn update_event(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     let event = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, |base| {
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
                 let mut next = crate::merge::apply(&base, &body)?;
                 let recurrence = next.validate()?;
                 Ok((next, recurrence))
@@ -387,8 +396,9 @@ pub async fn update_event(
 #[utoipa::path(
     delete, path = "/v1/events/{id}", tag = "events", operation_id = "deleteEvent",
     summary = "Delete an event",
-    params(("id" = String, Path, description = "The event id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 204, description = "Deleted"),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -399,13 +409,15 @@ pub async fn update_event(
 )]
 pub async fn delete_event(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     state
-        .db(move |conn| queries::delete(conn, &org, &id))
+        .db(move |conn| queries::delete(conn, &org, &id, pre.as_ref()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -426,8 +438,9 @@ pub struct GroupEventsQuery {
 #[utoipa::path(
     get, path = "/v1/groups/{id}/events", tag = "events", operation_id = "listGroupEvents",
     summary = "List a group's events",
-    params(("id" = String, Path, description = "The group id (UUID)"), GroupEventsQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)"), GroupEventsQuery),
     responses(
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of events", body = EventPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Invalid id, limit or cursor", body = Problem, content_type = "application/problem+json"),
@@ -484,9 +497,11 @@ pub struct WindowQuery {
 #[utoipa::path(
     get, path = "/v1/groups/{id}/occurrences", tag = "groups", operation_id = "listGroupOccurrences",
     summary = "List a group's meetings",
-    params(("id" = String, Path, description = "The group id (UUID)"), WindowQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)"), WindowQuery),
     responses(
-        (status = 200, description = "The meetings in the window", body = GroupOccurrences),
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
+        (status = 200, description = "The meetings in the window", body = GroupOccurrences,
+            headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 400, description = "Invalid id or window", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),

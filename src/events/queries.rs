@@ -528,6 +528,7 @@ pub fn update<F>(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
+    precondition: Option<&crate::middleware::IfMatch>,
     change: F,
 ) -> Result<EventRow, ApiError>
 where
@@ -536,6 +537,7 @@ where
     crate::db::write_transaction(conn, |conn| {
         crate::db::lock_row(conn, "events", id)?;
         let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
+        crate::middleware::IfMatch::check(precondition, current.version)?;
         let topics = topics(conn, std::slice::from_ref(&current.id))?;
         let (next, recurrence) =
             change(current.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?)?;
@@ -557,10 +559,16 @@ where
 }
 
 /// Soft-delete an event of organization `org`.
-pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
+pub fn delete(
+    conn: &mut DbConnection,
+    org: &str,
+    id: &str,
+    precondition: Option<&crate::middleware::IfMatch>,
+) -> Result<(), ApiError> {
     crate::db::write_transaction(conn, |conn| {
         crate::db::lock_row(conn, "events", id)?;
-        find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
+        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
+        crate::middleware::IfMatch::check(precondition, current.version)?;
         let now = Utc::now().naive_utc();
         diesel::update(events::table.find(id))
             .set((

@@ -110,8 +110,9 @@ impl GroupListQuery {
 #[utoipa::path(
     get, path = "/v1/groups", tag = "groups", operation_id = "listGroups",
     summary = "List and filter published groups",
-    params(GroupListQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), GroupListQuery),
     responses(
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of groups", body = GroupPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -166,8 +167,9 @@ async fn load_one(
 #[utoipa::path(
     get, path = "/v1/groups/{id}", tag = "groups", operation_id = "getGroup",
     summary = "Get a group",
-    params(("id" = String, Path, description = "The group id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f01")),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f01")),
     responses(
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The group", body = GroupResponse,
             headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
@@ -248,9 +250,10 @@ fn writer(caller: &Caller) -> Result<String, ApiError> {
 #[utoipa::path(
     put, path = "/v1/groups/{id}", tag = "groups", operation_id = "replaceGroup",
     summary = "Replace a group",
-    params(("id" = String, Path, description = "The group id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
     request_body = GroupWrite,
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Replaced", body = GroupResponse),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -265,16 +268,18 @@ fn writer(caller: &Caller) -> Result<String, ApiError> {
 )]
 pub async fn replace_group(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
     JsonBody(mut body): JsonBody<GroupWrite>,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     body.validate()?;
     let group = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, |_| Ok(body))?;
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(body))?;
             owned_response(conn, row)
         })
         .await?;
@@ -288,10 +293,11 @@ pub async fn replace_group(
 #[utoipa::path(
     patch, path = "/v1/groups/{id}", tag = "groups", operation_id = "updateGroup",
     summary = "Update a group",
-    params(("id" = String, Path, description = "The group id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
     request_body(content = GroupWrite, content_type = "application/merge-patch+json",
         example = json!({"status": "published"})),
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = GroupResponse),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -306,15 +312,17 @@ pub async fn replace_group(
 )]
 pub async fn update_group(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     let group = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, |base| {
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
                 let mut next = crate::merge::apply(&base, &body)?;
                 next.validate()?;
                 Ok(next)
@@ -331,8 +339,9 @@ pub async fn update_group(
 #[utoipa::path(
     delete, path = "/v1/groups/{id}", tag = "groups", operation_id = "deleteGroup",
     summary = "Delete a group",
-    params(("id" = String, Path, description = "The group id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 204, description = "Deleted"),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -343,13 +352,15 @@ pub async fn update_group(
 )]
 pub async fn delete_group(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     state
-        .db(move |conn| queries::delete(conn, &org, &id))
+        .db(move |conn| queries::delete(conn, &org, &id, pre.as_ref()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

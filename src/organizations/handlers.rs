@@ -52,8 +52,9 @@ pub struct OrganizationListQuery {
 #[utoipa::path(
     get, path = "/v1/organizations", tag = "organizations", operation_id = "listOrganizations",
     summary = "List organizations",
-    params(OrganizationListQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), OrganizationListQuery),
     responses(
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of organizations", body = OrganizationPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -90,9 +91,11 @@ pub async fn list_organizations(
 #[utoipa::path(
     get, path = "/v1/organizations/{id_or_slug}", tag = "organizations", operation_id = "getOrganization",
     summary = "Get an organization",
-    params(("id_or_slug" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id_or_slug" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
     responses(
-        (status = 200, description = "The organization", body = OrganizationResponse),
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
+        (status = 200, description = "The organization", body = OrganizationResponse,
+            headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
     ),
@@ -207,9 +210,11 @@ pub async fn update_organization(
 #[utoipa::path(
     get, path = "/v1/organizations/{id}/clients", tag = "organizations", operation_id = "listClients",
     summary = "List an organization's API clients (admin)",
-    params(("id" = String, Path, description = "The organization's id or slug")),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The organization's id or slug")),
     responses(
-        (status = 200, description = "The clients, without secrets", body = ClientList),
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
+        (status = 200, description = "The clients, without secrets", body = ClientList,
+            headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the `admin` scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),

@@ -104,8 +104,9 @@ impl ResourceListQuery {
 #[utoipa::path(
     get, path = "/v1/resources", tag = "resources", operation_id = "listResources",
     summary = "List and filter published resources",
-    params(ResourceListQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ResourceListQuery),
     responses(
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of resources, crisis resources first", body = ResourcePage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -142,8 +143,9 @@ pub async fn list_resources(
 #[utoipa::path(
     get, path = "/v1/resources/{id}", tag = "resources", operation_id = "getResource",
     summary = "Get a resource",
-    params(("id" = String, Path, description = "The resource id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f02")),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The resource id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f02")),
     responses(
+        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The resource", body = ResourceResponse,
             headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
@@ -229,9 +231,10 @@ fn writer(caller: &Caller) -> Result<String, ApiError> {
 #[utoipa::path(
     put, path = "/v1/resources/{id}", tag = "resources", operation_id = "replaceResource",
     summary = "Replace a resource",
-    params(("id" = String, Path, description = "The resource id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
     request_body = ResourceWrite,
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Replaced", body = ResourceResponse),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -246,16 +249,18 @@ fn writer(caller: &Caller) -> Result<String, ApiError> {
 )]
 pub async fn replace_resource(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
     JsonBody(mut body): JsonBody<ResourceWrite>,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     body.validate()?;
     let resource = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, |_| Ok(body))?;
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(body))?;
             one_response(conn, row)
         })
         .await?;
@@ -269,10 +274,11 @@ pub async fn replace_resource(
 #[utoipa::path(
     patch, path = "/v1/resources/{id}", tag = "resources", operation_id = "updateResource",
     summary = "Update a resource",
-    params(("id" = String, Path, description = "The resource id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
     request_body(content = ResourceWrite, content_type = "application/merge-patch+json",
         example = json!({"status": "published"})),
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = ResourceResponse),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -287,15 +293,17 @@ pub async fn replace_resource(
 )]
 pub async fn update_resource(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     let resource = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, |base| {
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
                 let mut next = crate::merge::apply(&base, &body)?;
                 next.validate()?;
                 Ok(next)
@@ -313,8 +321,9 @@ pub async fn update_resource(
 #[utoipa::path(
     delete, path = "/v1/resources/{id}", tag = "resources", operation_id = "deleteResource",
     summary = "Delete a resource",
-    params(("id" = String, Path, description = "The resource id (UUID)")),
+    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
     responses(
+        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 204, description = "Deleted"),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
@@ -325,13 +334,15 @@ pub async fn update_resource(
 )]
 pub async fn delete_resource(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
+    let pre = crate::middleware::IfMatch::from_request(&req);
     state
-        .db(move |conn| queries::delete(conn, &org, &id))
+        .db(move |conn| queries::delete(conn, &org, &id, pre.as_ref()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

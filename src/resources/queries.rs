@@ -437,6 +437,7 @@ pub fn update<F>(
     conn: &mut DbConnection,
     org: &str,
     id: &str,
+    precondition: Option<&crate::middleware::IfMatch>,
     change: F,
 ) -> Result<ResourceRow, ApiError>
 where
@@ -445,6 +446,7 @@ where
     crate::db::write_transaction(conn, |conn| {
         crate::db::lock_row(conn, "resources", id)?;
         let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
+        crate::middleware::IfMatch::check(precondition, current.version)?;
         let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
         let next = change(current.to_write(&attrs.get(id).cloned().unwrap_or_default())?)?;
         let cols = ResourceColumns::from_write(&next);
@@ -466,10 +468,16 @@ where
 
 /// Soft-delete: the row stays as a tombstone; the API answers 404 from now on
 /// and the `external_id` is free again.
-pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
+pub fn delete(
+    conn: &mut DbConnection,
+    org: &str,
+    id: &str,
+    precondition: Option<&crate::middleware::IfMatch>,
+) -> Result<(), ApiError> {
     crate::db::write_transaction(conn, |conn| {
         crate::db::lock_row(conn, "resources", id)?;
-        find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
+        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
+        crate::middleware::IfMatch::check(precondition, current.version)?;
         let now = Utc::now().naive_utc();
         diesel::update(resources::table.find(id))
             .set((

@@ -418,10 +418,11 @@ impl SyncKind for Groups {
         w: &Self::Write,
         _: &(),
     ) -> Result<(String, i64), ApiError> {
-        crate::groups::queries::update(conn, org, id, |_| Ok(w.clone())).map(|r| (r.id, r.version))
+        crate::groups::queries::update(conn, org, id, None, |_| Ok(w.clone()))
+            .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
-        crate::groups::queries::delete(conn, org, id)
+        crate::groups::queries::delete(conn, org, id, None)
     }
     fn owner_view(
         conn: &mut DbConnection,
@@ -492,11 +493,11 @@ impl SyncKind for Events {
         w: &Self::Write,
         p: &Self::Prepared,
     ) -> Result<(String, i64), ApiError> {
-        crate::events::queries::update(conn, org, id, |_| Ok((w.clone(), p.clone())))
+        crate::events::queries::update(conn, org, id, None, |_| Ok((w.clone(), p.clone())))
             .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
-        crate::events::queries::delete(conn, org, id)
+        crate::events::queries::delete(conn, org, id, None)
     }
     fn owner_view(
         conn: &mut DbConnection,
@@ -567,11 +568,11 @@ impl SyncKind for Resources {
         w: &Self::Write,
         _: &(),
     ) -> Result<(String, i64), ApiError> {
-        crate::resources::queries::update(conn, org, id, |_| Ok(w.clone()))
+        crate::resources::queries::update(conn, org, id, None, |_| Ok(w.clone()))
             .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
-        crate::resources::queries::delete(conn, org, id)
+        crate::resources::queries::delete(conn, org, id, None)
     }
     fn owner_view(
         conn: &mut DbConnection,
