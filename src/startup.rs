@@ -38,6 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::auth::configure)
             .configure(crate::organizations::configure)
             .configure(crate::groups::configure)
+            .configure(crate::resources::configure)
+            .configure(crate::taxonomies::configure)
             .configure(crate::events::configure)
             .configure(crate::calendar::handlers::configure),
     )

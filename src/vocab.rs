@@ -55,7 +55,11 @@ macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
         $name:ident = $taxonomy:literal {
-            $( $variant:ident = $value:literal, $label:literal, $description:literal; )+
+            // `$value` is a `tt`, not a `literal`: a captured `literal` reaches
+            // derive macros wrapped in an invisible group, and utoipa then
+            // ignores `#[serde(rename)]` and names the OpenAPI enum values
+            // after the Rust variants.
+            $( $variant:ident = $value:tt, $label:literal, $description:literal; )+
         }
     ) => {
         $(#[$meta])*

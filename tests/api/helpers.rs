@@ -433,6 +433,17 @@ impl TestApp {
         }
     }
 
+    /// Create an organization with one client: `(org id, client id, secret)`.
+    pub async fn create_org_with_client(
+        &self,
+        name: &str,
+        admin: bool,
+    ) -> (String, String, String) {
+        let (id, _) = self.create_org(name, OrganizationKind::Nonprofit);
+        let c = self.create_client(&id, admin);
+        (id, c.client_id, c.client_secret)
+    }
+
     /// Exchange client credentials for a token (form-encoded).
     pub async fn token(&self, client_id: &str, secret: &str) -> String {
         let res = self

@@ -12,6 +12,8 @@ mod occurrences;
 mod openapi;
 mod operations;
 mod pagination;
+mod resources;
+mod taxonomies;
 mod tenancy;
 mod validation;
 mod visibility;
