@@ -4,20 +4,26 @@
 //! service so that tests can spawn it.
 
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod listing;
 pub mod merge;
 pub mod middleware;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;
+pub mod recurrence;
+pub mod resources;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod taxonomies;
 pub mod validate;
 pub mod vocab;

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, error, groups, health, organizations, vocab};
+use crate::{
+    auth, calendar, error, events, groups, health, organizations, resources, taxonomies, vocab,
+};
 
 struct BearerScheme;
 
@@ -49,6 +51,25 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         groups::handlers::replace_group,
         groups::handlers::update_group,
         groups::handlers::delete_group,
+        resources::handlers::list_resources,
+        resources::handlers::create_resource,
+        resources::handlers::get_resource,
+        resources::handlers::replace_resource,
+        resources::handlers::update_resource,
+        resources::handlers::delete_resource,
+        taxonomies::list_taxonomies,
+        taxonomies::get_taxonomy,
+        events::handlers::list_events,
+        events::handlers::create_event,
+        events::handlers::get_event,
+        events::handlers::replace_event,
+        events::handlers::update_event,
+        events::handlers::delete_event,
+        events::handlers::list_group_events,
+        events::handlers::list_group_occurrences,
+        calendar::handlers::group_calendar,
+        calendar::handlers::organization_calendar,
+        calendar::handlers::events_calendar,
         health::healthz,
         health::readyz,
     ),
@@ -56,12 +77,17 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         error::Problem, error::FieldError,
         vocab::OrganizationKind, vocab::Topic, vocab::Format, vocab::Enrollment, vocab::Facilitation,
         vocab::RecoveryStage, vocab::SupportType, vocab::CostKind, vocab::Visibility, vocab::ListingStatus,
+        vocab::EventStatus, vocab::ResourceKind,
     )),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Exchange client credentials for access tokens."),
         (name = "organizations", description = "Partner organizations, and onboarding by administrators."),
         (name = "groups", description = "Support groups: find them, and publish your own."),
+        (name = "resources", description = "Links partners recommend, crisis lines first: find them, and publish your own."),
+        (name = "taxonomies", description = "The closed vocabularies of the API, with labels and descriptions to show people."),
+        (name = "events", description = "Dated events and their occurrences."),
+        (name = "calendars", description = "iCalendar (RFC 5545) feeds to subscribe to in any calendar app."),
         (name = "operations", description = "Health probes for operators."),
     )
 )]

@@ -13,11 +13,32 @@ pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
 /// Position after which the next page starts: the sort key of the last row
-/// returned (for now always the time-ordered id).
+/// returned — its time-ordered id, preceded by the value of the sort column
+/// when the list is not sorted by id alone.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Cursor {
     #[serde(rename = "a")]
     pub after_id: String,
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl Cursor {
+    /// A cursor after the row with this id, in a list sorted by id.
+    pub fn after(id: impl Into<String>) -> Cursor {
+        Cursor {
+            after_id: id.into(),
+            key: None,
+        }
+    }
+
+    /// A cursor after the row with this sort key and id.
+    pub fn after_keyed(key: impl Into<String>, id: impl Into<String>) -> Cursor {
+        Cursor {
+            after_id: id.into(),
+            key: Some(key.into()),
+        }
+    }
 }
 
 impl Cursor {
@@ -64,11 +85,11 @@ impl PageRequest {
 pub fn split_page<T>(
     mut rows: Vec<T>,
     limit: u32,
-    key: impl Fn(&T) -> String,
+    cursor: impl Fn(&T) -> Cursor,
 ) -> (Vec<T>, Option<String>) {
     if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        let next = rows.last().map(|r| Cursor { after_id: key(r) }.encode());
+        let next = rows.last().map(|r| cursor(r).encode());
         (rows, next)
     } else {
         (rows, None)
@@ -103,9 +124,9 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_garbage() {
-        let c = Cursor {
-            after_id: "0190-abc".into(),
-        };
+        let c = Cursor::after("0190-abc");
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        let c = Cursor::after_keyed("2026-01-01T00:00:00+00:00", "0190-abc");
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(Cursor::decode("not a cursor!").is_err());
         assert!(PageRequest::new(Some(0), None).is_err());

@@ -37,7 +37,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .configure(crate::auth::configure)
             .configure(crate::organizations::configure)
-            .configure(crate::groups::configure),
+            .configure(crate::groups::configure)
+            .configure(crate::resources::configure)
+            .configure(crate::taxonomies::configure)
+            .configure(crate::events::configure)
+            .configure(crate::calendar::handlers::configure),
     )
     .service(
         crate::routes::resource("/healthz", "GET, HEAD")

@@ -212,6 +212,31 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Whether an event takes place as planned.
+    EventStatus = "event_statuses" {
+        Scheduled = "scheduled", "Scheduled", "Taking place as planned.";
+        Cancelled = "cancelled", "Cancelled", "Will not take place.";
+        Postponed = "postponed", "Postponed", "Moved to a later date that is not fixed yet.";
+    }
+}
+
+vocabulary! {
+    /// What kind of link a resource is.
+    ResourceKind = "resource_kinds" {
+        Article = "article", "Article", "Something to read about a topic.";
+        BlogPost = "blog_post", "Blog post", "A personal or organizational post, often from lived experience.";
+        Guide = "guide", "Guide", "Step-by-step help with a situation or a decision.";
+        Hotline = "hotline", "Helpline", "A phone, text or chat line you can reach out to.";
+        Directory = "directory", "Directory", "A list of services or groups to search.";
+        Video = "video", "Video", "Something to watch.";
+        Podcast = "podcast", "Podcast", "Something to listen to.";
+        App = "app", "App", "An app for your phone or computer.";
+        Worksheet = "worksheet", "Worksheet", "An exercise to print or fill in at your own pace.";
+        Website = "website", "Website", "A website with information and support.";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

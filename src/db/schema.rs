@@ -119,6 +119,98 @@ diesel::joinable!(group_languages -> support_groups (group_id));
 diesel::joinable!(group_recovery_stages -> support_groups (group_id));
 diesel::joinable!(group_support_types -> support_groups (group_id));
 
+diesel::table! {
+    events (id) {
+        id -> Text,
+        organization_id -> Text,
+        group_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        name -> Text,
+        summary -> Nullable<Text>,
+        description -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        timezone -> Text,
+        rrule -> Nullable<Text>,
+        exdates -> Text,
+        first_start_utc -> Timestamp,
+        last_end_utc -> Nullable<Timestamp>,
+        format -> Text,
+        location_visibility -> Nullable<Text>,
+        location_name -> Nullable<Text>,
+        street_address -> Nullable<Text>,
+        locality -> Nullable<Text>,
+        region -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        online_platform -> Nullable<Text>,
+        online_join_url -> Nullable<Text>,
+        online_join_visibility -> Nullable<Text>,
+        online_instructions -> Nullable<Text>,
+        registration_url -> Nullable<Text>,
+        cost_kind -> Text,
+        cost_amount -> Nullable<Text>,
+        cost_currency -> Nullable<Text>,
+        capacity -> Nullable<Integer>,
+        status -> Text,
+        listing_status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_topics (event_id, topic) {
+        event_id -> Text,
+        topic -> Text,
+    }
+}
+
+diesel::table! {
+    resources (id) {
+        id -> Text,
+        organization_id -> Text,
+        external_id -> Nullable<Text>,
+        name -> Text,
+        url -> Text,
+        kind -> Text,
+        summary -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        country -> Nullable<Text>,
+        crisis -> Bool,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    resource_topics (resource_id, topic) {
+        resource_id -> Text,
+        topic -> Text,
+    }
+}
+
+diesel::table! {
+    resource_languages (resource_id, language) {
+        resource_id -> Text,
+        language -> Text,
+    }
+}
+
+diesel::joinable!(events -> organizations (organization_id));
+diesel::joinable!(events -> support_groups (group_id));
+diesel::joinable!(event_topics -> events (event_id));
+diesel::joinable!(resources -> organizations (organization_id));
+diesel::joinable!(resource_topics -> resources (resource_id));
+diesel::joinable!(resource_languages -> resources (resource_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     api_clients,
@@ -127,4 +219,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_languages,
     group_recovery_stages,
     group_support_types,
+    events,
+    event_topics,
+    resources,
+    resource_topics,
+    resource_languages,
 );

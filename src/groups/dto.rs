@@ -1,12 +1,17 @@
 //! Request and response types of support groups.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::recurrence::{day_start, Occurrence, Recurrence, Window};
 use crate::validate::{normalize_language, Checks};
 use crate::vocab::*;
+
+pub use crate::listing::{
+    check_place, public_location, public_online, Cost, Location, OnlineDetails, OrganizationSummary,
+};
 
 /// Dates of a cohort group (`enrollment: cohort`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -39,99 +44,6 @@ pub struct Schedule {
     /// Length of one meeting in minutes.
     #[schema(example = 90, minimum = 5, maximum = 1440)]
     pub duration_minutes: i32,
-}
-
-/// What taking part costs.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Cost {
-    pub kind: CostKind,
-    /// Decimal amount, for `paid` (required) and `sliding_scale` (optional).
-    #[serde(default)]
-    #[schema(example = "5.00", pattern = r"^\d{1,7}(\.\d{1,2})?$")]
-    pub amount: Option<String>,
-    /// ISO 4217 currency code, with `amount`.
-    #[serde(default)]
-    #[schema(example = "GBP", pattern = "^[A-Z]{3}$")]
-    pub currency: Option<String>,
-}
-
-impl Default for Cost {
-    fn default() -> Self {
-        Cost {
-            kind: CostKind::Free,
-            amount: None,
-            currency: None,
-        }
-    }
-}
-
-/// Where an in-person or hybrid group meets, and who may see it.
-///
-/// With `area_only`, the public sees the locality, region and country only;
-/// with `on_request`, nothing but the visibility itself.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Location {
-    /// Who may see the address; `area_only` unless set.
-    #[serde(default = "default_location_visibility")]
-    pub visibility: Visibility,
-    /// Name of the venue.
-    #[serde(default)]
-    #[schema(example = "St Anne's community hall")]
-    pub name: Option<String>,
-    #[serde(default)]
-    #[schema(example = "12 Cedar Road")]
-    pub street_address: Option<String>,
-    /// Town or city; required when writing.
-    #[serde(default)]
-    #[schema(example = "London")]
-    pub locality: Option<String>,
-    #[serde(default)]
-    #[schema(example = "Greater London")]
-    pub region: Option<String>,
-    #[serde(default)]
-    #[schema(example = "N1 7AA")]
-    pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2 code; required when writing.
-    #[serde(default)]
-    #[schema(example = "GB")]
-    pub country: Option<String>,
-    #[serde(default)]
-    #[schema(example = 51.5362, minimum = -90, maximum = 90)]
-    pub latitude: Option<f64>,
-    #[serde(default)]
-    #[schema(example = -0.1034, minimum = -180, maximum = 180)]
-    pub longitude: Option<f64>,
-}
-
-fn default_location_visibility() -> Visibility {
-    Visibility::AreaOnly
-}
-
-fn default_join_visibility() -> Visibility {
-    Visibility::OnRequest
-}
-
-/// How to join an online or hybrid group.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct OnlineDetails {
-    /// E.g. `Zoom`, `Jitsi`, `Discord`.
-    #[serde(default)]
-    #[schema(example = "Jitsi")]
-    pub platform: Option<String>,
-    /// Link to join; hidden from the public unless `join_url_visibility` is `public`.
-    #[serde(default)]
-    #[schema(example = "https://meet.jit.si/circles-grief-tuesday")]
-    pub join_url: Option<String>,
-    /// Who may see the join link; `on_request` unless set.
-    #[serde(default = "default_join_visibility")]
-    pub join_url_visibility: Visibility,
-    /// Public instructions, e.g. how to ask for the link.
-    #[serde(default)]
-    #[schema(example = "Email us and we'll send the link before the session.")]
-    pub instructions: Option<String>,
 }
 
 /// How to contact the group's organizers.
@@ -246,14 +158,6 @@ fn default_status() -> ListingStatus {
     ListingStatus::Draft
 }
 
-fn valid_amount(s: &str) -> bool {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    (1..=7).contains(&int.len())
-        && int.chars().all(|c| c.is_ascii_digit())
-        && (!s.contains('.') || (1..=2).contains(&frac.len()))
-        && frac.chars().all(|c| c.is_ascii_digit())
-}
-
 /// Check an RRULE against its first meeting and zone with the rrule crate.
 fn check_rrule(c: &mut Checks, s: &Schedule, tz: chrono_tz::Tz) {
     if s.rrule.contains(['\n', '\r'])
@@ -284,7 +188,7 @@ impl GroupWrite {
         if let Some(e) = &self.external_id {
             c.text("external_id", e, 1, 200);
         }
-        c.text("name", &self.name, 1, 200);
+        c.line("name", &self.name, 1, 200);
         c.opt_text("summary", self.summary.as_deref(), 500);
         c.opt_text("description", self.description.as_deref(), 10_000);
         if self.topics.is_empty() {
@@ -316,25 +220,7 @@ impl GroupWrite {
         }
         c.text_list("audience", &self.audience, 20, 100);
         c.text_list("content_notes", &self.content_notes, 20, 200);
-        match (self.cost.kind, &self.cost.amount, &self.cost.currency) {
-            (CostKind::Paid, None, _) => c.fail("cost.amount", "is required when `kind` is `paid`"),
-            (CostKind::Free | CostKind::Donation, Some(_), _) => {
-                c.fail("cost.amount", "is only for `paid` and `sliding_scale`")
-            }
-            (_, Some(_), None) => c.fail("cost.currency", "is required with `amount`"),
-            (_, None, Some(_)) => c.fail("cost.currency", "is only allowed with `amount`"),
-            _ => {}
-        }
-        if let Some(a) = &self.cost.amount {
-            if !valid_amount(a) {
-                c.fail("cost.amount", "must be a decimal such as `5` or `12.50`");
-            }
-        }
-        if let Some(cur) = &self.cost.currency {
-            if !(cur.len() == 3 && cur.chars().all(|ch| ch.is_ascii_uppercase())) {
-                c.fail("cost.currency", "must be an ISO 4217 code such as `GBP`");
-            }
-        }
+        self.cost.check(&mut c);
         c.range_i64("capacity", self.capacity.map(i64::from), 1, 100_000);
         c.opt_text("accessibility", self.accessibility.as_deref(), 2000);
         c.opt_text(
@@ -342,52 +228,13 @@ impl GroupWrite {
             self.confidentiality_policy.as_deref(),
             2000,
         );
-        let needs_location = matches!(self.format, Format::InPerson | Format::Hybrid);
-        let needs_online = matches!(self.format, Format::Online | Format::Hybrid);
-        match &self.location {
-            None if needs_location => c.fail(
-                "location",
-                "is required for `in_person` and `hybrid` groups",
-            ),
-            None => {}
-            Some(l) => {
-                c.opt_text("location.name", l.name.as_deref(), 200);
-                c.opt_text("location.street_address", l.street_address.as_deref(), 300);
-                match &l.locality {
-                    None => c.fail("location.locality", "is required"),
-                    Some(v) => c.text("location.locality", v, 1, 200),
-                }
-                c.opt_text("location.region", l.region.as_deref(), 200);
-                c.opt_text("location.postal_code", l.postal_code.as_deref(), 20);
-                if l.country.is_none() {
-                    c.fail("location.country", "is required");
-                }
-                c.country("location.country", l.country.as_deref());
-                match (l.latitude, l.longitude) {
-                    (Some(lat), Some(lon)) => {
-                        if !(-90.0..=90.0).contains(&lat) {
-                            c.fail("location.latitude", "must be between -90 and 90");
-                        }
-                        if !(-180.0..=180.0).contains(&lon) {
-                            c.fail("location.longitude", "must be between -180 and 180");
-                        }
-                    }
-                    (None, None) => {}
-                    _ => c.fail("location", "`latitude` and `longitude` go together"),
-                }
-            }
-        }
-        match &self.online {
-            None if needs_online => {
-                c.fail("online", "is required for `online` and `hybrid` groups")
-            }
-            None => {}
-            Some(o) => {
-                c.opt_text("online.platform", o.platform.as_deref(), 100);
-                c.url("online.join_url", o.join_url.as_deref());
-                c.opt_text("online.instructions", o.instructions.as_deref(), 2000);
-            }
-        }
+        check_place(
+            &mut c,
+            self.format,
+            self.location.as_ref(),
+            self.online.as_ref(),
+            "groups",
+        );
         if let Some(k) = &self.contact {
             c.email("contact.email", k.email.as_deref());
             c.phone("contact.phone", k.phone.as_deref());
@@ -410,15 +257,6 @@ impl GroupWrite {
         self.name = self.name.trim().to_owned();
         Ok(())
     }
-}
-
-/// The organization behind a listing.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OrganizationSummary {
-    pub id: String,
-    pub slug: String,
-    pub name: String,
-    pub verified: bool,
 }
 
 /// A support group as the public (or its own organization) sees it.
@@ -455,6 +293,12 @@ pub struct GroupResponse {
     pub online: Option<OnlineDetails>,
     pub contact: Option<GroupContact>,
     pub status: ListingStatus,
+    /// Start of the next meeting (UTC), from the schedule and cohort dates;
+    /// `null` when there is none (no schedule, or the cohort has ended).
+    pub next_meeting_at: Option<DateTime<Utc>>,
+    /// The same instant in the group's time zone, with its UTC offset.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-01T18:00:00Z")]
+    pub next_meeting_local: Option<DateTime<FixedOffset>>,
     /// Grows by one with every change.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -469,54 +313,84 @@ pub struct GroupPage {
     pub next_cursor: Option<String>,
 }
 
-/// Hide what the public may not see.
-pub fn public_location(l: &Location) -> Location {
-    match l.visibility {
-        Visibility::Public => l.clone(),
-        Visibility::AreaOnly => Location {
-            visibility: Visibility::AreaOnly,
-            name: None,
-            street_address: None,
-            locality: l.locality.clone(),
-            region: l.region.clone(),
-            postal_code: None,
-            country: l.country.clone(),
-            latitude: None,
-            longitude: None,
-        },
-        Visibility::OnRequest => Location {
-            visibility: Visibility::OnRequest,
-            name: None,
-            street_address: None,
-            locality: None,
-            region: None,
-            postal_code: None,
-            country: None,
-            latitude: None,
-            longitude: None,
-        },
-    }
+/// A group's meetings as a recurrence, and its cohort's bounds on the time
+/// line (first day's start to the day after the last) for cohort groups.
+pub fn meetings(
+    schedule: Option<&Schedule>,
+    enrollment: Enrollment,
+    cohort: Option<&Cohort>,
+) -> Option<(Recurrence, Option<Window>)> {
+    let s = schedule?;
+    let tz: chrono_tz::Tz = s.timezone.parse().ok()?;
+    let recurrence = Recurrence {
+        tz,
+        start_local: s.starts_at,
+        duration: Duration::minutes(s.duration_minutes.into()),
+        rrule: Some(s.rrule.clone()),
+        exdates: vec![],
+    };
+    let bounds = cohort
+        .filter(|_| enrollment == Enrollment::Cohort)
+        .map(|c| {
+            (
+                day_start(tz, c.starts_on),
+                day_start(tz, c.ends_on + Duration::days(1)),
+            )
+        });
+    Some((recurrence, bounds))
 }
 
-pub fn public_online(o: &OnlineDetails) -> OnlineDetails {
-    let mut o = o.clone();
-    if o.join_url_visibility != Visibility::Public {
-        o.join_url = None;
+/// Meetings starting in `[from, to)` within the bounds, at most `cap`.
+pub fn meetings_between(
+    (r, bounds): &(Recurrence, Option<Window>),
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    cap: usize,
+) -> (Vec<Occurrence>, bool) {
+    let (from, to) = match bounds {
+        Some((lo, hi)) => (from.max(*lo), to.min(*hi)),
+        None => (from, to),
+    };
+    if from >= to {
+        return (vec![], false);
     }
-    o
+    r.between(from, to, cap)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl GroupWrite {
+    /// Meetings starting in `[from, to)` (within the cohort's dates), at most `cap`.
+    pub fn occurrences(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        cap: usize,
+    ) -> (Vec<Occurrence>, bool) {
+        match meetings(
+            self.schedule.as_ref(),
+            self.enrollment,
+            self.cohort.as_ref(),
+        ) {
+            Some(m) => meetings_between(&m, from, to, cap),
+            None => (vec![], false),
+        }
+    }
 
-    #[test]
-    fn amounts() {
-        for ok in ["5", "12.50", "0.5", "1234567"] {
-            assert!(valid_amount(ok), "{ok}");
-        }
-        for bad in ["", ".5", "5.", "1.234", "-1", "1e3", "12345678"] {
-            assert!(!valid_amount(bad), "{bad}");
-        }
+    /// The next meeting starting at or after `now`, looking two years ahead.
+    pub fn next_meeting(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Option<(DateTime<Utc>, DateTime<FixedOffset>)> {
+        let tz: chrono_tz::Tz = self.schedule.as_ref()?.timezone.parse().ok()?;
+        let o = self
+            .occurrences(now, now + Duration::days(731), 1)
+            .0
+            .into_iter()
+            .next()?;
+        let local = o.start.with_timezone(&tz);
+        Some((o.start, local.with_timezone(&local.offset().fix())))
+    }
+
+    pub fn timezone(&self) -> Option<chrono_tz::Tz> {
+        self.schedule.as_ref()?.timezone.parse().ok()
     }
 }

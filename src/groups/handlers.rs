@@ -11,7 +11,7 @@ use super::queries::{self, GroupFilter};
 use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
 use crate::error::{ApiError, Problem};
 use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
-use crate::pagination::{next_link, split_page, PageRequest};
+use crate::pagination::{next_link, split_page, Cursor, PageRequest};
 use crate::routes::{read_response, resource};
 use crate::state::AppState;
 use crate::vocab::*;
@@ -130,7 +130,7 @@ pub async fn list_groups(
     let data = state
         .db(move |conn| {
             let rows = queries::list_public(conn, &filter, &page)?;
-            let (rows, next) = split_page(rows, limit, |r| r.id.clone());
+            let (rows, next) = split_page(rows, limit, |r| Cursor::after(&r.id));
             Ok((queries::responses(conn, &rows, |_| false)?, next))
         })
         .await?;

@@ -13,6 +13,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::listing::{online_from_columns, LocationColumns};
 use crate::pagination::PageRequest;
 use crate::vocab::*;
 
@@ -181,29 +182,24 @@ impl GroupRow {
     /// The stored values as a write body (all details, the base of a merge patch).
     pub fn to_write(&self, a: &Attributes) -> Result<GroupWrite, ApiError> {
         let list = |s: &str| serde_json::from_str::<Vec<String>>(s).map_err(ApiError::internal);
-        let location = match &self.location_visibility {
-            None => None,
-            Some(v) => Some(Location {
-                visibility: parse(v)?,
-                name: self.location_name.clone(),
-                street_address: self.street_address.clone(),
-                locality: self.locality.clone(),
-                region: self.region.clone(),
-                postal_code: self.postal_code.clone(),
-                country: self.country.clone(),
-                latitude: self.latitude,
-                longitude: self.longitude,
-            }),
-        };
-        let online = match &self.online_join_visibility {
-            None => None,
-            Some(v) => Some(OnlineDetails {
-                platform: self.online_platform.clone(),
-                join_url: self.online_join_url.clone(),
-                join_url_visibility: parse(v)?,
-                instructions: self.online_instructions.clone(),
-            }),
-        };
+        let location = LocationColumns {
+            visibility: self.location_visibility.as_deref(),
+            name: self.location_name.as_ref(),
+            street_address: self.street_address.as_ref(),
+            locality: self.locality.as_ref(),
+            region: self.region.as_ref(),
+            postal_code: self.postal_code.as_ref(),
+            country: self.country.as_ref(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+        }
+        .to_location()?;
+        let online = online_from_columns(
+            self.online_join_visibility.as_deref(),
+            self.online_platform.as_ref(),
+            self.online_join_url.as_ref(),
+            self.online_instructions.as_ref(),
+        )?;
         let schedule = match (
             &self.schedule_rrule,
             self.schedule_starts_at,
@@ -273,6 +269,7 @@ impl GroupRow {
         privileged: bool,
     ) -> Result<GroupResponse, ApiError> {
         let w = self.to_write(a)?;
+        let next = w.next_meeting(Utc::now());
         let (location, online) = if privileged {
             (w.location, w.online)
         } else {
@@ -309,6 +306,8 @@ impl GroupRow {
             online,
             contact: w.contact,
             status: w.status,
+            next_meeting_at: next.map(|n| n.0),
+            next_meeting_local: next.map(|n| n.1),
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -502,24 +501,8 @@ pub fn responses(
 ) -> Result<Vec<GroupResponse>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let attrs = attributes(conn, &ids)?;
-    let mut org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
-    org_ids.sort();
-    org_ids.dedup();
-    let orgs: HashMap<String, OrganizationSummary> =
-        crate::organizations::queries::summaries(conn, &org_ids)?
-            .into_iter()
-            .map(|(id, slug, name, verified)| {
-                (
-                    id.clone(),
-                    OrganizationSummary {
-                        id,
-                        slug,
-                        name,
-                        verified,
-                    },
-                )
-            })
-            .collect();
+    let org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
+    let orgs = crate::organizations::queries::summary_map(conn, &org_ids)?;
     rows.iter()
         .map(|r| {
             let org = orgs

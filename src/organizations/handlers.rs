@@ -11,7 +11,7 @@ use super::queries;
 use crate::auth::{clients, Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, Query, RawBody};
-use crate::pagination::{next_link, split_page, PageRequest};
+use crate::pagination::{next_link, split_page, Cursor, PageRequest};
 use crate::routes::{read_response, resource};
 use crate::state::AppState;
 
@@ -71,7 +71,7 @@ pub async fn list_organizations(
     let rows = state
         .db(move |conn| Ok(queries::list(conn, &page)?))
         .await?;
-    let (rows, next_cursor) = split_page(rows, limit, |r| r.id.clone());
+    let (rows, next_cursor) = split_page(rows, limit, |r| Cursor::after(&r.id));
     let data = rows
         .iter()
         .map(|r| r.to_response(false))

@@ -250,3 +250,27 @@ pub fn summaries(
         ))
         .load(conn)
 }
+
+/// Summaries of organizations by id, for embedding in listings.
+pub fn summary_map(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, crate::listing::OrganizationSummary>> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    Ok(summaries(conn, &ids)?
+        .into_iter()
+        .map(|(id, slug, name, verified)| {
+            (
+                id.clone(),
+                crate::listing::OrganizationSummary {
+                    id,
+                    slug,
+                    name,
+                    verified,
+                },
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,150 @@
+//! Calendar feed endpoints: a group's, an organization's, and the events'.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use crate::error::{ApiError, Problem};
+use crate::events::handlers::{EventListQuery, MAX_EVENTS_PER_WINDOW};
+use crate::events::queries::{self as event_queries, EventFilter};
+use crate::extract::{uuid_path, Query};
+use crate::groups::queries::{self as group_queries, GroupFilter};
+use crate::pagination::PageRequest;
+use crate::routes::{read_response, resource};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/groups/{id}/calendar.ics", "GET, HEAD").route(web::get().to(group_calendar)),
+    )
+    .service(
+        resource("/organizations/{id_or_slug}/calendar.ics", "GET, HEAD")
+            .route(web::get().to(organization_calendar)),
+    )
+    .service(resource("/events.ics", "GET, HEAD").route(web::get().to(events_calendar)));
+}
+
+fn ics(state: &AppState, body: String) -> HttpResponse {
+    read_response(state.config.cache_max_age, false)
+        .insert_header((header::CONTENT_TYPE, super::CONTENT_TYPE))
+        .body(body)
+}
+
+/// A group's calendar feed.
+///
+/// The group's meetings (one repeating event with its RRULE and time zone)
+/// and its published events, as RFC 5545 iCalendar: subscribe to the URL in
+/// any calendar app. Addresses follow the group's visibility settings.
+#[utoipa::path(
+    get, path = "/v1/groups/{id}/calendar.ics", tag = "calendars", operation_id = "getGroupCalendar",
+    summary = "A group's calendar feed",
+    params(("id" = String, Path, description = "The group id (UUID)")),
+    responses(
+        (status = 200, description = "iCalendar feed", content_type = "text/calendar", body = String),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn group_calendar(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_path("id", &path)?;
+    let body = state
+        .db(move |conn| {
+            let row = group_queries::find_visible(conn, &id, None)?
+                .ok_or_else(|| ApiError::not_found("group"))?;
+            let groups = group_queries::responses(conn, std::slice::from_ref(&row), |_| false)?;
+            let filter = EventFilter {
+                groups: Some(vec![row.id.clone()]),
+                ..Default::default()
+            };
+            let rows = event_queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+            let events = event_queries::responses(conn, &rows, |_| false)?;
+            Ok(super::render(&row.name, &groups, &events))
+        })
+        .await?;
+    Ok(ics(&state, body))
+}
+
+/// An organization's calendar feed.
+///
+/// All its published groups' meetings and its published events.
+#[utoipa::path(
+    get, path = "/v1/organizations/{id_or_slug}/calendar.ics", tag = "calendars", operation_id = "getOrganizationCalendar",
+    summary = "An organization's calendar feed",
+    params(("id_or_slug" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
+    responses(
+        (status = 200, description = "iCalendar feed", content_type = "text/calendar", body = String),
+        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn organization_calendar(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let body = state
+        .db(move |conn| {
+            let org = crate::organizations::queries::find(conn, &key)?
+                .ok_or_else(|| ApiError::not_found("organization"))?;
+            let mut groups = Vec::new();
+            let mut page = PageRequest::new(Some(100), None)?;
+            let filter = GroupFilter {
+                organizations: Some(vec![org.id.clone()]),
+                ..Default::default()
+            };
+            loop {
+                let rows = group_queries::list_public(conn, &filter, &page)?;
+                let more = rows.len() > page.limit as usize;
+                let rows: Vec<_> = rows.into_iter().take(page.limit as usize).collect();
+                groups.extend(group_queries::responses(conn, &rows, |_| false)?);
+                match rows.last() {
+                    Some(last) if more => {
+                        page.cursor = Some(crate::pagination::Cursor::after(&last.id))
+                    }
+                    _ => break,
+                }
+            }
+            let filter = EventFilter {
+                organizations: Some(vec![org.id.clone()]),
+                ..Default::default()
+            };
+            let rows = event_queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+            let events = event_queries::responses(conn, &rows, |_| false)?;
+            Ok(super::render(&org.name, &groups, &events))
+        })
+        .await?;
+    Ok(ics(&state, body))
+}
+
+/// The events' calendar feed.
+///
+/// Published events matching the same filters as `GET /v1/events`; with
+/// `from` and `to`, the events that occur in that window. `limit` and
+/// `cursor` are ignored: the feed holds up to 2000 events.
+#[utoipa::path(
+    get, path = "/v1/events.ics", tag = "calendars", operation_id = "getEventsCalendar",
+    summary = "Events as a calendar feed",
+    params(EventListQuery),
+    responses(
+        (status = 200, description = "iCalendar feed", content_type = "text/calendar", body = String),
+        (status = 400, description = "Invalid filter or window", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn events_calendar(
+    state: web::Data<AppState>,
+    query: Query<EventListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, _) = query.0.filter()?;
+    let body = state
+        .db(move |conn| {
+            let rows = event_queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+            let events = event_queries::responses(conn, &rows, |_| false)?;
+            Ok(super::render("Circles events", &[], &events))
+        })
+        .await?;
+    Ok(ics(&state, body))
+}

@@ -1,0 +1,525 @@
+//! Event endpoints, occurrence listings, and a group's events and meetings.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::dto::*;
+use super::queries::{self, EventFilter};
+use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
+use crate::pagination::{next_link, split_page, Cursor, PageRequest};
+use crate::recurrence::{check_window, OccurrenceTimes, Window, MAX_OCCURRENCES_PER_LISTING};
+use crate::routes::{read_response, resource};
+use crate::state::AppState;
+use crate::vocab::*;
+
+/// Most events expanded for one occurrence listing or feed.
+pub const MAX_EVENTS_PER_WINDOW: i64 = 2000;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/events", "GET, HEAD, POST")
+            .route(web::get().to(list_events))
+            .route(web::post().to(create_event)),
+    )
+    .service(
+        resource("/events/{id}", "GET, HEAD, PUT, PATCH, DELETE")
+            .route(web::get().to(get_event))
+            .route(web::put().to(replace_event))
+            .route(web::patch().to(update_event))
+            .route(web::delete().to(delete_event)),
+    )
+    .service(resource("/groups/{id}/events", "GET, HEAD").route(web::get().to(list_group_events)))
+    .service(
+        resource("/groups/{id}/occurrences", "GET, HEAD")
+            .route(web::get().to(list_group_occurrences)),
+    );
+}
+
+/// Filters of the event list. A comma-separated value means "any of".
+/// With `from` and `to`, the answer lists dated occurrences instead of events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventListQuery {
+    /// Topics, any of.
+    #[param(value_type = Option<Vec<Topic>>, style = Form, explode = false, example = "grief")]
+    pub topic: Option<String>,
+    /// Formats, any of.
+    #[param(value_type = Option<Vec<Format>>, style = Form, explode = false, example = "online")]
+    pub format: Option<String>,
+    /// Organization ids or slugs, any of.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "friends-of-ash")]
+    pub organization: Option<String>,
+    /// Group ids, any of.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub group: Option<String>,
+    /// Event statuses, any of.
+    #[param(value_type = Option<Vec<EventStatus>>, style = Form, explode = false, example = "scheduled")]
+    pub status: Option<String>,
+    /// Start of the window (RFC 3339); with `to`, occurrences are listed.
+    #[param(example = "2027-01-01T00:00:00Z")]
+    pub from: Option<DateTime<Utc>>,
+    /// End of the window (exclusive, at most 366 days after `from`).
+    #[param(example = "2027-02-01T00:00:00Z")]
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<u32>,
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl EventListQuery {
+    pub fn filter(&self) -> Result<(EventFilter, Option<Window>), ApiError> {
+        let window = check_window(self.from, self.to)?;
+        let nonempty = |v: Option<Vec<String>>| v.filter(|l| !l.is_empty());
+        let filter = EventFilter {
+            topics: vocab_list("topic", self.topic.as_deref())?.filter(|l| !l.is_empty()),
+            formats: vocab_list("format", self.format.as_deref())?.filter(|l| !l.is_empty()),
+            statuses: vocab_list("status", self.status.as_deref())?.filter(|l| !l.is_empty()),
+            organizations: nonempty(str_list(self.organization.as_deref())),
+            groups: nonempty(str_list(self.group.as_deref())),
+            window: window.map(|(f, t)| (f.naive_utc(), t.naive_utc())),
+        };
+        Ok((filter, window))
+    }
+}
+
+/// List published events, or their occurrences in a window.
+///
+/// Without `from`/`to`: a page of events (repeating ones once, with their
+/// rule). With `from` and `to` (at most 366 days apart): every occurrence
+/// starting in the window, repeating events expanded in their own time zone
+/// (at most 500 per event), in start order, each with UTC and local times.
+#[utoipa::path(
+    get, path = "/v1/events", tag = "events", operation_id = "listEvents",
+    summary = "List events or their occurrences",
+    params(EventListQuery),
+    responses(
+        (status = 200, description = "A page of events, or of occurrences when a window is given", body = EventListing,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                    ("Cache-Control" = String, description = "Public caching directives"))),
+        (status = 400, description = "Invalid filter, window, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: Query<EventListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, window) = query.0.filter()?;
+    let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
+    let limit = page.limit;
+    let (body, next_cursor) = match window {
+        None => {
+            let (data, next) = state
+                .db(move |conn| {
+                    let rows = queries::list_public(conn, &filter, Some(&page), 0)?;
+                    let (rows, next) = split_page(rows, limit, |r| Cursor::after(&r.id));
+                    Ok((queries::responses(conn, &rows, |_| false)?, next))
+                })
+                .await?;
+            (
+                EventListing::Events(EventPage {
+                    data,
+                    next_cursor: next.clone(),
+                }),
+                next,
+            )
+        }
+        Some((from, to)) => {
+            let after = match &page.cursor {
+                None => None,
+                Some(c) => Some((
+                    c.key
+                        .as_deref()
+                        .and_then(|k| DateTime::parse_from_rfc3339(k).ok())
+                        .map(|t| t.with_timezone(&Utc))
+                        .ok_or_else(|| {
+                            ApiError::InvalidQuery(FieldError::new(
+                                "cursor",
+                                "is not a cursor of an occurrence listing",
+                            ))
+                        })?,
+                    c.after_id.clone(),
+                )),
+            };
+            let (data, next) = state
+                .db(move |conn| {
+                    let rows = queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+                    let mut occurrences = Vec::new();
+                    for r in &rows {
+                        for o in r
+                            .recurrence()?
+                            .between(from, to, MAX_OCCURRENCES_PER_LISTING)
+                            .0
+                        {
+                            if after
+                                .as_ref()
+                                .is_none_or(|(t, id)| (o.start, &r.id) > (*t, id))
+                            {
+                                occurrences.push((o, r));
+                            }
+                        }
+                    }
+                    occurrences.sort_by(|a, b| (a.0.start, &a.1.id).cmp(&(b.0.start, &b.1.id)));
+                    occurrences.truncate(limit as usize + 1);
+                    let (page_rows, next) = split_page(occurrences, limit, |(o, r)| {
+                        Cursor::after_keyed(o.start.to_rfc3339(), &r.id)
+                    });
+                    let mut events: Vec<_> = page_rows.iter().map(|(_, r)| (*r).clone()).collect();
+                    events.sort_by(|a, b| a.id.cmp(&b.id));
+                    events.dedup_by(|a, b| a.id == b.id);
+                    let responses = queries::responses(conn, &events, |_| false)?;
+                    let data = page_rows
+                        .iter()
+                        .map(|(o, r)| {
+                            let event = responses
+                                .iter()
+                                .find(|e| e.id == r.id)
+                                .cloned()
+                                .ok_or_else(|| ApiError::internal("missing event"))?;
+                            Ok(EventOccurrence {
+                                event_id: r.id.clone(),
+                                times: OccurrenceTimes::new(o, r.tz()?),
+                                status: r.status()?,
+                                event,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, ApiError>>()?;
+                    Ok((data, next))
+                })
+                .await?;
+            (
+                EventListing::Occurrences(OccurrencePage {
+                    data,
+                    next_cursor: next.clone(),
+                }),
+                next,
+            )
+        }
+    };
+    let mut res = read_response(state.config.cache_max_age, false);
+    if let Some(c) = &next_cursor {
+        res.insert_header((header::LINK, next_link(&req, c)));
+    }
+    Ok(res.json(body))
+}
+
+fn one(
+    conn: &mut crate::db::DbConnection,
+    row: queries::EventRow,
+    owner: bool,
+) -> Result<EventResponse, ApiError> {
+    queries::responses(conn, std::slice::from_ref(&row), |_| owner)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no response built"))
+}
+
+/// Get an event.
+///
+/// Published events are public; an organization also sees its own drafts
+/// with every detail when it sends its token.
+#[utoipa::path(
+    get, path = "/v1/events/{id}", tag = "events", operation_id = "getEvent",
+    summary = "Get an event",
+    params(("id" = String, Path, description = "The event id (UUID)")),
+    responses(
+        (status = 200, description = "The event", body = EventResponse),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published event", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    caller: MaybeAuthenticated,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_path("id", &path)?;
+    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
+    let event = state
+        .db(move |conn| {
+            let row = queries::find_visible(conn, &id, viewer.as_deref())?
+                .ok_or_else(|| ApiError::not_found("event"))?;
+            let owner = viewer.as_deref() == Some(row.organization_id.as_str());
+            one(conn, row, owner)
+        })
+        .await?;
+    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(event))
+}
+
+fn writer(caller: &Caller) -> Result<String, ApiError> {
+    caller.require_scope("listings:write")?;
+    Ok(caller.organization_id.clone())
+}
+
+/// Create an event.
+///
+/// The event belongs to the token's organization; `group_id`, when given,
+/// must be one of its groups. It is a `draft` unless `listing_status` says
+/// otherwise.
+#[utoipa::path(
+    post, path = "/v1/events", tag = "events", operation_id = "createEvent",
+    summary = "Create an event",
+    request_body = EventWrite,
+    responses(
+        (status = 201, description = "Created", body = EventResponse,
+            headers(("Location" = String, description = "URL of the new event"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your events", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_event(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonBody(mut body): JsonBody<EventWrite>,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let recurrence = body.validate()?;
+    let event = state
+        .db(move |conn| {
+            let row = queries::create(conn, &org, &body, &recurrence)?;
+            one(conn, row, true)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/events/{}", event.id)))
+        .json(event))
+}
+
+/// Replace an event.
+#[utoipa::path(
+    put, path = "/v1/events/{id}", tag = "events", operation_id = "replaceEvent",
+    summary = "Replace an event",
+    params(("id" = String, Path, description = "The event id (UUID)")),
+    request_body = EventWrite,
+    responses(
+        (status = 200, description = "Replaced", body = EventResponse),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your events", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn replace_event(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    JsonBody(mut body): JsonBody<EventWrite>,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    let recurrence = body.validate()?;
+    let event = state
+        .db(move |conn| {
+            let row = queries::update(conn, &org, &id, |_| Ok((body, recurrence)))?;
+            one(conn, row, true)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(event))
+}
+
+/// Update an event (JSON Merge Patch).
+///
+/// Send only what changes; `null` clears an optional field. Cancel with
+/// `{"status": "cancelled"}`; calendar feeds then mark it `STATUS:CANCELLED`.
+#[utoipa::path(
+    patch, path = "/v1/events/{id}", tag = "events", operation_id = "updateEvent",
+    summary = "Update an event",
+    params(("id" = String, Path, description = "The event id (UUID)")),
+    request_body(content = EventWrite, content_type = "application/merge-patch+json", example = json!({"status": "cancelled"})),
+    responses(
+        (status = 200, description = "Updated", body = EventResponse),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your events", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_event(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    let event = state
+        .db(move |conn| {
+            let row = queries::update(conn, &org, &id, |base| {
+                let mut next = crate::merge::apply(&base, &body)?;
+                let recurrence = next.validate()?;
+                Ok((next, recurrence))
+            })?;
+            one(conn, row, true)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(event))
+}
+
+/// Delete an event.
+#[utoipa::path(
+    delete, path = "/v1/events/{id}", tag = "events", operation_id = "deleteEvent",
+    summary = "Delete an event",
+    params(("id" = String, Path, description = "The event id (UUID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event of yours", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_event(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    state
+        .db(move |conn| queries::delete(conn, &org, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Paging of a group's events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GroupEventsQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<u32>,
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// List a group's published events.
+#[utoipa::path(
+    get, path = "/v1/groups/{id}/events", tag = "events", operation_id = "listGroupEvents",
+    summary = "List a group's events",
+    params(("id" = String, Path, description = "The group id (UUID)"), GroupEventsQuery),
+    responses(
+        (status = 200, description = "A page of events", body = EventPage,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+        (status = 400, description = "Invalid id, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn list_group_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: Query<GroupEventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_path("id", &path)?;
+    let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
+    let limit = page.limit;
+    let (data, next_cursor) = state
+        .db(move |conn| {
+            crate::groups::queries::find_visible(conn, &id, None)?
+                .ok_or_else(|| ApiError::not_found("group"))?;
+            let filter = EventFilter {
+                groups: Some(vec![id]),
+                ..Default::default()
+            };
+            let rows = queries::list_public(conn, &filter, Some(&page), 0)?;
+            let (rows, next) = split_page(rows, limit, |r| Cursor::after(&r.id));
+            Ok((queries::responses(conn, &rows, |_| false)?, next))
+        })
+        .await?;
+    let mut res = read_response(state.config.cache_max_age, false);
+    if let Some(c) = &next_cursor {
+        res.insert_header((header::LINK, next_link(&req, c)));
+    }
+    Ok(res.json(EventPage { data, next_cursor }))
+}
+
+/// Window of a group's meetings.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// Start of the window (RFC 3339); now by default.
+    #[param(example = "2027-01-01T00:00:00Z")]
+    pub from: Option<DateTime<Utc>>,
+    /// End of the window (exclusive, at most 366 days after `from`); 90 days after `from` by default.
+    #[param(example = "2027-04-01T00:00:00Z")]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// List a group's meetings in a window.
+///
+/// Computed from the group's schedule in its own time zone, within its
+/// cohort dates; at most 500.
+#[utoipa::path(
+    get, path = "/v1/groups/{id}/occurrences", tag = "groups", operation_id = "listGroupOccurrences",
+    summary = "List a group's meetings",
+    params(("id" = String, Path, description = "The group id (UUID)"), WindowQuery),
+    responses(
+        (status = 200, description = "The meetings in the window", body = GroupOccurrences),
+        (status = 400, description = "Invalid id or window", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn list_group_occurrences(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: Query<WindowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_path("id", &path)?;
+    let from = query.0.from.unwrap_or_else(Utc::now);
+    let to = query.0.to.unwrap_or(from + Duration::days(90));
+    let (from, to) =
+        check_window(Some(from), Some(to))?.ok_or_else(|| ApiError::internal("window given"))?;
+    let body = state
+        .db(move |conn| {
+            let row = crate::groups::queries::find_visible(conn, &id, None)?
+                .ok_or_else(|| ApiError::not_found("group"))?;
+            let attrs = crate::groups::queries::attributes(conn, std::slice::from_ref(&row.id))?;
+            let w = row.to_write(&attrs.get(&row.id).cloned().unwrap_or_default())?;
+            let (occurrences, truncated) = w.occurrences(from, to, MAX_OCCURRENCES_PER_LISTING);
+            let data = match w.timezone() {
+                Some(tz) => occurrences
+                    .iter()
+                    .map(|o| OccurrenceTimes::new(o, tz))
+                    .collect(),
+                None => vec![],
+            };
+            Ok(GroupOccurrences {
+                group_id: row.id,
+                data,
+                truncated,
+            })
+        })
+        .await?;
+    Ok(read_response(state.config.cache_max_age, false).json(body))
+}

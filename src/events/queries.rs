@@ -1,0 +1,572 @@
+//! Database access for events.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::dto::*;
+use crate::db::schema::{event_topics, events, support_groups};
+use crate::db::DbConnection;
+use crate::error::{ApiError, FieldError};
+use crate::listing::{
+    online_from_columns, public_location, public_online, LocationColumns, OrganizationSummary,
+};
+use crate::pagination::PageRequest;
+use crate::recurrence::{OccurrenceTimes, Recurrence};
+use crate::vocab::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: String,
+    pub organization_id: String,
+    pub group_id: Option<String>,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub timezone: String,
+    pub rrule: Option<String>,
+    pub exdates: String,
+    pub first_start_utc: NaiveDateTime,
+    pub last_end_utc: Option<NaiveDateTime>,
+    pub format: String,
+    pub location_visibility: Option<String>,
+    pub location_name: Option<String>,
+    pub street_address: Option<String>,
+    pub locality: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub online_platform: Option<String>,
+    pub online_join_url: Option<String>,
+    pub online_join_visibility: Option<String>,
+    pub online_instructions: Option<String>,
+    pub registration_url: Option<String>,
+    pub cost_kind: String,
+    pub cost_amount: Option<String>,
+    pub cost_currency: Option<String>,
+    pub capacity: Option<i32>,
+    pub status: String,
+    pub listing_status: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+/// The columns a write sets.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+struct EventColumns {
+    group_id: Option<String>,
+    external_id: Option<String>,
+    name: String,
+    summary: Option<String>,
+    description: Option<String>,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    timezone: String,
+    rrule: Option<String>,
+    exdates: String,
+    first_start_utc: NaiveDateTime,
+    last_end_utc: Option<NaiveDateTime>,
+    format: &'static str,
+    location_visibility: Option<&'static str>,
+    location_name: Option<String>,
+    street_address: Option<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    online_platform: Option<String>,
+    online_join_url: Option<String>,
+    online_join_visibility: Option<&'static str>,
+    online_instructions: Option<String>,
+    registration_url: Option<String>,
+    cost_kind: &'static str,
+    cost_amount: Option<String>,
+    cost_currency: Option<String>,
+    capacity: Option<i32>,
+    status: &'static str,
+    listing_status: &'static str,
+}
+
+impl EventColumns {
+    fn from_write(w: &EventWrite, r: &Recurrence) -> Result<EventColumns, ApiError> {
+        let (first, last) = r.span();
+        let l = w.location.as_ref();
+        let o = w.online.as_ref();
+        Ok(EventColumns {
+            group_id: w.group_id.clone(),
+            external_id: w.external_id.clone(),
+            name: w.name.clone(),
+            summary: w.summary.clone(),
+            description: w.description.clone(),
+            starts_at: w.starts_at,
+            ends_at: w.ends_at,
+            timezone: w.timezone.clone(),
+            rrule: w.rrule.clone(),
+            exdates: serde_json::to_string(&w.exdates).map_err(ApiError::internal)?,
+            first_start_utc: first.naive_utc(),
+            last_end_utc: last.map(|t| t.naive_utc()),
+            format: w.format.as_str(),
+            location_visibility: l.map(|l| l.visibility.as_str()),
+            location_name: l.and_then(|l| l.name.clone()),
+            street_address: l.and_then(|l| l.street_address.clone()),
+            locality: l.and_then(|l| l.locality.clone()),
+            region: l.and_then(|l| l.region.clone()),
+            postal_code: l.and_then(|l| l.postal_code.clone()),
+            country: l.and_then(|l| l.country.clone()),
+            latitude: l.and_then(|l| l.latitude),
+            longitude: l.and_then(|l| l.longitude),
+            online_platform: o.and_then(|o| o.platform.clone()),
+            online_join_url: o.and_then(|o| o.join_url.clone()),
+            online_join_visibility: o.map(|o| o.join_url_visibility.as_str()),
+            online_instructions: o.and_then(|o| o.instructions.clone()),
+            registration_url: w.registration_url.clone(),
+            cost_kind: w.cost.kind.as_str(),
+            cost_amount: w.cost.amount.clone(),
+            cost_currency: w.cost.currency.clone(),
+            capacity: w.capacity,
+            status: w.status.as_str(),
+            listing_status: w.listing_status.as_str(),
+        })
+    }
+}
+
+fn parse<V: Vocabulary>(s: &str) -> Result<V, ApiError> {
+    V::parse(s).map_err(ApiError::internal)
+}
+
+impl EventRow {
+    pub fn tz(&self) -> Result<chrono_tz::Tz, ApiError> {
+        self.timezone
+            .parse()
+            .map_err(|_| ApiError::internal("stored time zone does not parse"))
+    }
+
+    pub fn exdates(&self) -> Result<Vec<NaiveDateTime>, ApiError> {
+        serde_json::from_str(&self.exdates).map_err(ApiError::internal)
+    }
+
+    pub fn recurrence(&self) -> Result<Recurrence, ApiError> {
+        Ok(Recurrence {
+            tz: self.tz()?,
+            start_local: self.starts_at,
+            duration: crate::recurrence::exact_duration(self.tz()?, self.starts_at, self.ends_at),
+            rrule: self.rrule.clone(),
+            exdates: self.exdates()?,
+        })
+    }
+
+    pub fn status(&self) -> Result<EventStatus, ApiError> {
+        parse(&self.status)
+    }
+
+    /// The stored values as a write body (the base of a merge patch).
+    pub fn to_write(&self, topics: &[Topic]) -> Result<EventWrite, ApiError> {
+        Ok(EventWrite {
+            external_id: self.external_id.clone(),
+            group_id: self.group_id.clone(),
+            name: self.name.clone(),
+            summary: self.summary.clone(),
+            description: self.description.clone(),
+            topics: topics.to_vec(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            timezone: self.timezone.clone(),
+            rrule: self.rrule.clone(),
+            exdates: self.exdates()?,
+            format: parse(&self.format)?,
+            location: LocationColumns {
+                visibility: self.location_visibility.as_deref(),
+                name: self.location_name.as_ref(),
+                street_address: self.street_address.as_ref(),
+                locality: self.locality.as_ref(),
+                region: self.region.as_ref(),
+                postal_code: self.postal_code.as_ref(),
+                country: self.country.as_ref(),
+                latitude: self.latitude,
+                longitude: self.longitude,
+            }
+            .to_location()?,
+            online: online_from_columns(
+                self.online_join_visibility.as_deref(),
+                self.online_platform.as_ref(),
+                self.online_join_url.as_ref(),
+                self.online_instructions.as_ref(),
+            )?,
+            registration_url: self.registration_url.clone(),
+            cost: crate::listing::Cost {
+                kind: parse(&self.cost_kind)?,
+                amount: self.cost_amount.clone(),
+                currency: self.cost_currency.clone(),
+            },
+            capacity: self.capacity,
+            status: parse(&self.status)?,
+            listing_status: parse(&self.listing_status)?,
+        })
+    }
+
+    pub fn to_response(
+        &self,
+        topics: &[Topic],
+        org: OrganizationSummary,
+        privileged: bool,
+    ) -> Result<EventResponse, ApiError> {
+        let w = self.to_write(topics)?;
+        let tz = self.tz()?;
+        let next = self
+            .recurrence()?
+            .next_after(Utc::now())
+            .map(|o| OccurrenceTimes::new(&o, tz));
+        let (location, online) = if privileged {
+            (w.location, w.online)
+        } else {
+            (
+                w.location.as_ref().map(public_location),
+                w.online.as_ref().map(public_online),
+            )
+        };
+        Ok(EventResponse {
+            id: self.id.clone(),
+            organization: org,
+            group_id: w.group_id,
+            external_id: w.external_id,
+            name: w.name,
+            summary: w.summary,
+            description: w.description,
+            topics: w.topics,
+            starts_at: w.starts_at,
+            ends_at: w.ends_at,
+            timezone: w.timezone,
+            rrule: w.rrule,
+            exdates: w.exdates,
+            next_occurrence: next,
+            format: w.format,
+            location,
+            online,
+            registration_url: w.registration_url,
+            cost: w.cost,
+            capacity: w.capacity,
+            status: w.status,
+            listing_status: w.listing_status,
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+}
+
+/// Filters of the public event list; each `Some` list means "any of".
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub topics: Option<Vec<Topic>>,
+    pub formats: Option<Vec<Format>>,
+    pub statuses: Option<Vec<EventStatus>>,
+    pub organizations: Option<Vec<String>>,
+    pub groups: Option<Vec<String>>,
+    /// Only events with an occurrence that may start in this window.
+    pub window: Option<(NaiveDateTime, NaiveDateTime)>,
+}
+
+fn strs<V: Vocabulary>(v: &[V]) -> Vec<&'static str> {
+    v.iter().map(|x| x.as_str()).collect()
+}
+
+/// Published events matching `f`, in id order; with `page`, one page
+/// (`limit + 1` rows) after its cursor, else all of them up to `cap`.
+pub fn list_public(
+    conn: &mut DbConnection,
+    f: &EventFilter,
+    page: Option<&PageRequest>,
+    cap: i64,
+) -> QueryResult<Vec<EventRow>> {
+    use crate::db::schema::organizations;
+    let mut q = events::table
+        .filter(events::listing_status.eq(ListingStatus::Published.as_str()))
+        .filter(events::deleted_at.is_null())
+        .select(EventRow::as_select())
+        .into_boxed();
+    if let Some(v) = &f.topics {
+        q = q.filter(
+            events::id.eq_any(
+                event_topics::table
+                    .select(event_topics::event_id)
+                    .filter(event_topics::topic.eq_any(strs(v))),
+            ),
+        );
+    }
+    if let Some(v) = &f.formats {
+        q = q.filter(events::format.eq_any(strs(v)));
+    }
+    if let Some(v) = &f.statuses {
+        q = q.filter(events::status.eq_any(strs(v)));
+    }
+    if let Some(v) = &f.organizations {
+        q = q.filter(
+            events::organization_id.eq_any(
+                organizations::table.select(organizations::id).filter(
+                    organizations::id
+                        .eq_any(v.clone())
+                        .or(organizations::slug.eq_any(v.clone())),
+                ),
+            ),
+        );
+    }
+    if let Some(v) = &f.groups {
+        q = q.filter(events::group_id.eq_any(v.clone()));
+    }
+    if let Some((from, to)) = f.window {
+        q = q.filter(events::first_start_utc.lt(to)).filter(
+            events::last_end_utc
+                .is_null()
+                .or(events::last_end_utc.gt(from)),
+        );
+    }
+    match page {
+        Some(p) => {
+            if let Some(c) = &p.cursor {
+                q = q.filter(events::id.gt(c.after_id.clone()));
+            }
+            q.order(events::id.asc())
+                .limit(p.limit as i64 + 1)
+                .load(conn)
+        }
+        None => q.order(events::id.asc()).limit(cap).load(conn),
+    }
+}
+
+/// A live event, if `viewer_org` may see it.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: &str,
+    viewer_org: Option<&str>,
+) -> QueryResult<Option<EventRow>> {
+    let row: Option<EventRow> = events::table
+        .find(id)
+        .filter(events::deleted_at.is_null())
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.filter(|r| {
+        r.listing_status == ListingStatus::Published.as_str()
+            || viewer_org == Some(r.organization_id.as_str())
+    }))
+}
+
+/// A live event of organization `org`.
+pub fn find_owned(conn: &mut DbConnection, id: &str, org: &str) -> QueryResult<Option<EventRow>> {
+    events::table
+        .find(id)
+        .filter(events::organization_id.eq(org))
+        .filter(events::deleted_at.is_null())
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn topics(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<Topic>>, ApiError> {
+    let rows: Vec<(String, String)> = event_topics::table
+        .filter(event_topics::event_id.eq_any(ids))
+        .order((event_topics::event_id, event_topics::topic))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<Topic>> = HashMap::new();
+    for (e, t) in rows {
+        map.entry(e).or_default().push(parse(&t)?);
+    }
+    for v in map.values_mut() {
+        v.sort();
+    }
+    Ok(map)
+}
+
+/// Responses for rows, with topics and organizations.
+pub fn responses(
+    conn: &mut DbConnection,
+    rows: &[EventRow],
+    privileged: impl Fn(&EventRow) -> bool,
+) -> Result<Vec<EventResponse>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let topics = topics(conn, &ids)?;
+    let org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
+    let orgs = crate::organizations::queries::summary_map(conn, &org_ids)?;
+    rows.iter()
+        .map(|r| {
+            let org = orgs
+                .get(&r.organization_id)
+                .cloned()
+                .ok_or_else(|| ApiError::internal("event without organization"))?;
+            r.to_response(
+                topics.get(&r.id).map(Vec::as_slice).unwrap_or(&[]),
+                org,
+                privileged(r),
+            )
+        })
+        .collect()
+}
+
+fn check_group(conn: &mut DbConnection, org: &str, w: &EventWrite) -> Result<(), ApiError> {
+    let Some(g) = &w.group_id else { return Ok(()) };
+    let n: i64 = support_groups::table
+        .filter(support_groups::id.eq(g))
+        .filter(support_groups::organization_id.eq(org))
+        .filter(support_groups::deleted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if n == 0 {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "group_id",
+            "no group of your organization has this id",
+        )]));
+    }
+    Ok(())
+}
+
+fn external_id_taken(ext: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "external_id_taken",
+        detail: format!("another of your events already has external_id `{ext}`"),
+    }
+}
+
+/// A unique violation on write can only be the `external_id` index.
+fn on_write_error(e: diesel::result::Error, w: &EventWrite) -> ApiError {
+    match (&e, &w.external_id) {
+        (
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ),
+            Some(ext),
+        ) => external_id_taken(ext),
+        _ => e.into(),
+    }
+}
+
+fn check_external_id(
+    conn: &mut DbConnection,
+    org: &str,
+    w: &EventWrite,
+    except: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(ext) = &w.external_id else {
+        return Ok(());
+    };
+    let mut q = events::table
+        .filter(events::organization_id.eq(org))
+        .filter(events::external_id.eq(ext))
+        .filter(events::deleted_at.is_null())
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(events::id.ne(id));
+    }
+    if q.count().get_result::<i64>(conn)? > 0 {
+        return Err(external_id_taken(ext));
+    }
+    Ok(())
+}
+
+fn replace_topics(conn: &mut DbConnection, id: &str, topics: &[Topic]) -> QueryResult<()> {
+    diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id))).execute(conn)?;
+    for t in topics {
+        diesel::insert_into(event_topics::table)
+            .values((
+                event_topics::event_id.eq(id),
+                event_topics::topic.eq(t.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Create an event for organization `org` from a validated body.
+pub fn create(
+    conn: &mut DbConnection,
+    org: &str,
+    w: &EventWrite,
+    r: &Recurrence,
+) -> Result<EventRow, ApiError> {
+    let cols = EventColumns::from_write(w, r)?;
+    crate::db::write_transaction(conn, |conn| {
+        check_group(conn, org, w)?;
+        check_external_id(conn, org, w, None)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = Utc::now().naive_utc();
+        diesel::insert_into(events::table)
+            .values((
+                events::id.eq(&id),
+                events::organization_id.eq(org),
+                events::version.eq(1i64),
+                events::created_at.eq(now),
+                events::updated_at.eq(now),
+                &cols,
+            ))
+            .execute(conn)
+            .map_err(|e| on_write_error(e, w))?;
+        replace_topics(conn, &id, &w.topics)?;
+        find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("event vanished after insert"))
+    })
+}
+
+/// Change event `id` of organization `org`: `change` receives the current
+/// values and returns the validated new ones with their recurrence. Read,
+/// change and write happen in one transaction with the row locked.
+pub fn update<F>(
+    conn: &mut DbConnection,
+    org: &str,
+    id: &str,
+    change: F,
+) -> Result<EventRow, ApiError>
+where
+    F: FnOnce(EventWrite) -> Result<(EventWrite, Recurrence), ApiError>,
+{
+    crate::db::write_transaction(conn, |conn| {
+        crate::db::lock_row(conn, "events", id)?;
+        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
+        let topics = topics(conn, std::slice::from_ref(&current.id))?;
+        let (next, recurrence) =
+            change(current.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?)?;
+        let cols = EventColumns::from_write(&next, &recurrence)?;
+        check_group(conn, org, &next)?;
+        check_external_id(conn, org, &next, Some(id))?;
+        diesel::update(events::table.find(id))
+            .set((
+                &cols,
+                events::version.eq(events::version + 1i64),
+                events::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)
+            .map_err(|e| on_write_error(e, &next))?;
+        replace_topics(conn, id, &next.topics)?;
+        find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("event vanished after update"))
+    })
+}
+
+/// Soft-delete an event of organization `org`.
+pub fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
+    crate::db::write_transaction(conn, |conn| {
+        crate::db::lock_row(conn, "events", id)?;
+        find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
+        let now = Utc::now().naive_utc();
+        diesel::update(events::table.find(id))
+            .set((
+                events::deleted_at.eq(Some(now)),
+                events::updated_at.eq(now),
+                events::version.eq(events::version + 1i64),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,337 @@
+//! Resource endpoints: public reads and the owning organization's writes.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::dto::*;
+use super::queries::{self, ResourceFilter};
+use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
+use crate::pagination::{next_link, split_page, PageRequest};
+use crate::routes::{read_response, resource};
+use crate::state::AppState;
+use crate::vocab::*;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/resources", "GET, HEAD, POST")
+            .route(web::get().to(list_resources))
+            .route(web::post().to(create_resource)),
+    )
+    .service(
+        resource("/resources/{id}", "GET, HEAD, PUT, PATCH, DELETE")
+            .route(web::get().to(get_resource))
+            .route(web::put().to(replace_resource))
+            .route(web::patch().to(update_resource))
+            .route(web::delete().to(delete_resource)),
+    );
+}
+
+/// Filters of the resource list. A comma-separated value means "any of";
+/// different filters combine with AND.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ResourceListQuery {
+    /// Kinds of resource, any of.
+    #[param(value_type = Option<Vec<ResourceKind>>, style = Form, explode = false, example = "hotline,guide")]
+    pub kind: Option<String>,
+    /// Topics, any of.
+    #[param(value_type = Option<Vec<Topic>>, style = Form, explode = false, example = "grief,trauma")]
+    pub topic: Option<String>,
+    /// BCP 47 language tags, any of.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "en,es")]
+    pub language: Option<String>,
+    /// Organization ids or slugs, any of.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "friends-of-ash")]
+    pub organization: Option<String>,
+    /// ISO 3166-1 alpha-2 country codes, any of. Resources that serve one of
+    /// these countries are returned, and so are those that serve anywhere.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "GB,IE")]
+    pub country: Option<String>,
+    /// Only crisis resources (`true`) or only the others (`false`).
+    #[param(example = true)]
+    pub crisis: Option<bool>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<u32>,
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl ResourceListQuery {
+    fn filter(&self) -> Result<ResourceFilter, ApiError> {
+        let nonempty = |v: Option<Vec<String>>| v.filter(|l| !l.is_empty());
+        let countries = nonempty(str_list(self.country.as_deref()))
+            .map(|l| {
+                l.iter()
+                    .map(|c| {
+                        let c = c.to_ascii_uppercase();
+                        if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
+                            Ok(c)
+                        } else {
+                            Err(ApiError::InvalidQuery(FieldError::new(
+                                "country",
+                                "must be ISO 3166-1 alpha-2 country codes such as `GB`",
+                            )))
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        Ok(ResourceFilter {
+            kinds: vocab_list("kind", self.kind.as_deref())?.filter(|l| !l.is_empty()),
+            topics: vocab_list("topic", self.topic.as_deref())?.filter(|l| !l.is_empty()),
+            languages: nonempty(str_list(self.language.as_deref())).map(|l| {
+                l.iter()
+                    .map(|t| crate::validate::normalize_language(t))
+                    .collect()
+            }),
+            organizations: nonempty(str_list(self.organization.as_deref())),
+            countries,
+            crisis: self.crisis,
+        })
+    }
+}
+
+/// List published resources.
+///
+/// Links partner organizations recommend: articles, guides, helplines and
+/// more. Crisis resources come first, then the others, oldest first.
+#[utoipa::path(
+    get, path = "/v1/resources", tag = "resources", operation_id = "listResources",
+    summary = "List and filter published resources",
+    params(ResourceListQuery),
+    responses(
+        (status = 200, description = "A page of resources, crisis resources first", body = ResourcePage,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                    ("Cache-Control" = String, description = "Public caching directives"))),
+        (status = 400, description = "Invalid filter value, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+pub async fn list_resources(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: Query<ResourceListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.0.filter()?;
+    let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
+    let limit = page.limit;
+    let (data, next_cursor) = state
+        .db(move |conn| {
+            let rows = queries::list_public(conn, &filter, &page)?;
+            let (rows, next) = split_page(rows, limit, |r| r.cursor());
+            Ok((queries::responses(conn, &rows)?, next))
+        })
+        .await?;
+    let mut res = read_response(state.config.cache_max_age, false);
+    if let Some(c) = &next_cursor {
+        res.insert_header((header::LINK, next_link(&req, c)));
+    }
+    Ok(res.json(ResourcePage { data, next_cursor }))
+}
+
+/// Get a resource.
+///
+/// Published resources are public. With a token, an organization also sees
+/// its own drafts and archived resources.
+#[utoipa::path(
+    get, path = "/v1/resources/{id}", tag = "resources", operation_id = "getResource",
+    summary = "Get a resource",
+    params(("id" = String, Path, description = "The resource id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f02")),
+    responses(
+        (status = 200, description = "The resource", body = ResourceResponse,
+            headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published resource", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn get_resource(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    caller: MaybeAuthenticated,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_path("id", &path)?;
+    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
+    let resource = state
+        .db(move |conn| {
+            let row = queries::find_visible(conn, &id, viewer.as_deref())?
+                .ok_or_else(|| ApiError::not_found("resource"))?;
+            one_response(conn, row)
+        })
+        .await?;
+    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(resource))
+}
+
+/// Create a resource.
+///
+/// The resource belongs to the token's organization. It starts as a `draft`
+/// unless `status` says otherwise; publish it with
+/// `PATCH /v1/resources/{id}` and `{"status": "published"}`.
+#[utoipa::path(
+    post, path = "/v1/resources", tag = "resources", operation_id = "createResource",
+    summary = "Create a resource",
+    request_body = ResourceWrite,
+    responses(
+        (status = 201, description = "Created", body = ResourceResponse,
+            headers(("Location" = String, description = "URL of the new resource"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your resources", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_resource(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonBody(mut body): JsonBody<ResourceWrite>,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    body.validate()?;
+    let resource = state
+        .db(move |conn| {
+            let row = queries::create(conn, &org, &body)?;
+            one_response(conn, row)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/resources/{}", resource.id)))
+        .json(resource))
+}
+
+fn one_response(
+    conn: &mut crate::db::DbConnection,
+    row: queries::ResourceRow,
+) -> Result<ResourceResponse, ApiError> {
+    queries::responses(conn, std::slice::from_ref(&row))?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no response built"))
+}
+
+fn writer(caller: &Caller) -> Result<String, ApiError> {
+    caller.require_scope("listings:write")?;
+    Ok(caller.organization_id.clone())
+}
+
+/// Replace a resource.
+///
+/// Sends the whole resource; fields left out take their defaults.
+#[utoipa::path(
+    put, path = "/v1/resources/{id}", tag = "resources", operation_id = "replaceResource",
+    summary = "Replace a resource",
+    params(("id" = String, Path, description = "The resource id (UUID)")),
+    request_body = ResourceWrite,
+    responses(
+        (status = 200, description = "Replaced", body = ResourceResponse),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your resources", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn replace_resource(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    JsonBody(mut body): JsonBody<ResourceWrite>,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    body.validate()?;
+    let resource = state
+        .db(move |conn| {
+            let row = queries::update(conn, &org, &id, |_| Ok(body))?;
+            one_response(conn, row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(resource))
+}
+
+/// Update a resource (JSON Merge Patch).
+///
+/// Send only what changes; `null` clears an optional field. The result is
+/// validated like a full write. Publish with `{"status": "published"}`.
+#[utoipa::path(
+    patch, path = "/v1/resources/{id}", tag = "resources", operation_id = "updateResource",
+    summary = "Update a resource",
+    params(("id" = String, Path, description = "The resource id (UUID)")),
+    request_body(content = ResourceWrite, content_type = "application/merge-patch+json",
+        example = json!({"status": "published"})),
+    responses(
+        (status = 200, description = "Updated", body = ResourceResponse),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your resources", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_resource(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    let resource = state
+        .db(move |conn| {
+            let row = queries::update(conn, &org, &id, |base| {
+                let mut next = crate::merge::apply(&base, &body)?;
+                next.validate()?;
+                Ok(next)
+            })?;
+            one_response(conn, row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(resource))
+}
+
+/// Delete a resource.
+///
+/// The resource disappears from every read at once; its `external_id` may be
+/// used again.
+#[utoipa::path(
+    delete, path = "/v1/resources/{id}", tag = "resources", operation_id = "deleteResource",
+    summary = "Delete a resource",
+    params(("id" = String, Path, description = "The resource id (UUID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource of yours", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_resource(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let org = writer(&caller)?;
+    let id = uuid_path("id", &path)?;
+    state
+        .db(move |conn| queries::delete(conn, &org, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
