@@ -117,3 +117,32 @@ pub fn document_json() -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::*;
+
+    fn enum_of(doc: &serde_json::Value, schema: &str) -> Vec<String> {
+        serde_json::from_value(doc["components"]["schemas"][schema]["enum"].clone())
+            .expect("an enum schema")
+    }
+
+    fn allowed<V: Vocabulary>() -> Vec<String> {
+        V::allowed().into_iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn spec_enums_are_the_wire_values() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(enum_of(&doc, "Topic"), allowed::<Topic>());
+        assert_eq!(enum_of(&doc, "Format"), allowed::<Format>());
+        assert_eq!(
+            enum_of(&doc, "OrganizationKind"),
+            allowed::<OrganizationKind>()
+        );
+        assert_eq!(enum_of(&doc, "RecoveryStage"), allowed::<RecoveryStage>());
+        assert_eq!(enum_of(&doc, "SupportType"), allowed::<SupportType>());
+        assert_eq!(enum_of(&doc, "Visibility"), allowed::<Visibility>());
+    }
+}

@@ -100,7 +100,7 @@ pub fn rule_set(
     start_local: NaiveDateTime,
     tz: chrono_tz::Tz,
     exdates: &[NaiveDateTime],
-) -> Result<RRuleSet, String> {
+) -> Result<(RRuleSet, Option<DateTime<Utc>>), String> {
     if rule.contains(['\n', '\r'])
         || rule.to_ascii_uppercase().starts_with("RRULE:")
         || rule.len() > 500
@@ -110,19 +110,28 @@ pub fn rule_set(
     let mut parsed: RRule<Unvalidated> = rule
         .parse()
         .map_err(|e| format!("is not a valid RFC 5545 recurrence rule: {e}"))?;
+    let mut until_utc = None;
     if let Some(until) = parsed.get_until().copied() {
+        until_utc = Some(until.with_timezone(&Utc));
         if until.timezone().name() != "UTC" {
             return Err(
                 "UNTIL must be a UTC date-time such as `20270101T000000Z` (RFC 5545 §3.3.10)"
                     .into(),
             );
         }
-        parsed = parsed.until(floating(until.with_timezone(&tz).naive_local()));
+        // Expansion runs in wall-clock time, where UNTIL is not exact around
+        // a DST change: give the rule a day's slack and cut on the time line.
+        parsed = parsed.until(floating(
+            until.with_timezone(&tz).naive_local() + Duration::days(1),
+        ));
     }
     let set = parsed
         .build(floating(start_local))
         .map_err(|e| format!("is not a valid RFC 5545 recurrence rule: {e}"))?;
-    Ok(exdates.iter().fold(set, |s, d| s.exdate(floating(*d))))
+    Ok((
+        exdates.iter().fold(set, |s, d| s.exdate(floating(*d))),
+        until_utc,
+    ))
 }
 
 impl Recurrence {
@@ -162,9 +171,10 @@ impl Recurrence {
                 false,
             );
         };
-        let Ok(set) = rule_set(rule, self.start_local, self.tz, &self.exdates) else {
+        let Ok((set, until)) = rule_set(rule, self.start_local, self.tz, &self.exdates) else {
             return (vec![], false);
         };
+        let in_window = |o: &Occurrence| in_window(o) && until.is_none_or(|u| o.start <= u);
         // Widen by a day each side in wall-clock time, then filter exactly.
         let lo = from.with_timezone(&self.tz).naive_local() - Duration::days(1);
         let hi = to.with_timezone(&self.tz).naive_local() + Duration::days(1);
@@ -198,7 +208,7 @@ impl Recurrence {
             return (first.start, Some(first.end));
         };
         match rule_set(rule, self.start_local, self.tz, &self.exdates) {
-            Ok(set) => {
+            Ok((set, until)) => {
                 let all = set.all(5000);
                 if all.limited {
                     (first.start, None)
@@ -206,7 +216,9 @@ impl Recurrence {
                     let last = all
                         .dates
                         .iter()
-                        .map(|d| self.occurrence(d.naive_utc()).end)
+                        .map(|d| self.occurrence(d.naive_utc()))
+                        .filter(|o| until.is_none_or(|u| o.start <= u))
+                        .map(|o| o.end)
                         .max();
                     (first.start, Some(last.unwrap_or(first.end)))
                 }
@@ -216,13 +228,24 @@ impl Recurrence {
     }
 }
 
+/// The exact length between two local times (RFC 5545: DTEND − DTSTART on
+/// the time line, so a night across a DST change lasts an hour more or less
+/// than the wall clock says).
+pub fn exact_duration(
+    tz: chrono_tz::Tz,
+    start_local: NaiveDateTime,
+    end_local: NaiveDateTime,
+) -> Duration {
+    resolve_local(tz, end_local) - resolve_local(tz, start_local)
+}
+
+/// A window on the time line: `[from, to)`.
+pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// Start of a local day on the time line.
 pub fn day_start(tz: chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
     resolve_local(tz, day.and_hms_opt(0, 0, 0).expect("midnight exists"))
 }
-
-/// A time window `[from, to)`.
-pub type Window = (DateTime<Utc>, DateTime<Utc>);
 
 /// Check a requested window: both ends given, `from < to`, at most a year.
 pub fn check_window(

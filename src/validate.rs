@@ -20,8 +20,25 @@ impl Checks {
         self.0.push(error);
     }
 
-    /// Required text: trimmed length between `min` and `max` characters.
+    /// A single line of text (a name): like [`Checks::text`], without line breaks.
+    pub fn line(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        if value.contains(['\n', '\r']) {
+            self.fail(field, "must be a single line");
+        } else {
+            self.text(field, value, min, max);
+        }
+    }
+
+    /// Required text: trimmed length between `min` and `max` characters, no
+    /// control characters but line breaks and tabs.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            self.fail(field, "must not contain control characters");
+            return;
+        }
         let n = value.trim().chars().count();
         if n < min {
             self.fail(

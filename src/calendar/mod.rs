@@ -19,9 +19,10 @@ use icalendar::{
 
 use crate::events::dto::EventResponse;
 use crate::groups::dto::GroupResponse;
+use crate::groups::dto::{meetings, meetings_between};
 use crate::listing::{Location, OnlineDetails};
-use crate::recurrence::day_start;
-use crate::vocab::{EventStatus, Vocabulary};
+use crate::recurrence::{resolve_local, MAX_OCCURRENCES_PER_LISTING};
+use crate::vocab::{Enrollment, EventStatus, Vocabulary};
 
 pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 const ICAL_LOCAL: &str = "%Y%m%dT%H%M%S";
@@ -46,7 +47,7 @@ fn location_text(l: &Location) -> Option<String> {
     .into_iter()
     .filter_map(|p| p.as_deref())
     .collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
+    (!parts.is_empty()).then(|| one_line(&parts.join(", ")))
 }
 
 fn describe(
@@ -67,7 +68,7 @@ fn describe(
             parts.push(i.clone());
         }
     }
-    (!parts.is_empty()).then(|| parts.join("\n\n"))
+    (!parts.is_empty()).then(|| multi_line(&parts.join("\n\n")))
 }
 
 fn place(e: &mut Event, location: Option<&Location>) {
@@ -84,31 +85,44 @@ fn sequence(version: i64) -> u32 {
     u32::try_from(version - 1).unwrap_or(0)
 }
 
-/// One VEVENT for a group's schedule, if it has one.
+/// One VEVENT for a group's schedule, if it has one. A cohort group's
+/// series is clipped to its meetings within the cohort's dates, exactly as
+/// the JSON occurrences are.
 fn group_event(g: &GroupResponse) -> Option<(Event, chrono_tz::Tz, NaiveDateTime)> {
     let s = g.schedule.as_ref()?;
     let tz: chrono_tz::Tz = s.timezone.parse().ok()?;
-    let mut rule = s.rrule.clone();
-    let upper = rule.to_ascii_uppercase();
-    if let Some(c) = g
-        .cohort
-        .as_ref()
-        .filter(|_| !upper.contains("UNTIL=") && !upper.contains("COUNT="))
-    {
-        let end = day_start(tz, c.ends_on + Duration::days(1)) - Duration::seconds(1);
-        let _ = write!(rule, ";UNTIL={}", end.format("%Y%m%dT%H%M%SZ"));
+    let (mut start, mut rule) = (s.starts_at, s.rrule.clone());
+    if g.enrollment == Enrollment::Cohort {
+        let m = meetings(Some(s), g.enrollment, g.cohort.as_ref())?;
+        let (lo, hi) = m.1?;
+        let (occurrences, _) = meetings_between(&m, lo, hi, MAX_OCCURRENCES_PER_LISTING);
+        let (first, last) = (occurrences.first()?, occurrences.last()?);
+        start = first.start.with_timezone(&tz).naive_local();
+        let kept: Vec<&str> = rule
+            .split(';')
+            .filter(|p| {
+                let p = p.to_ascii_uppercase();
+                !p.starts_with("UNTIL=") && !p.starts_with("COUNT=")
+            })
+            .collect();
+        rule = format!(
+            "{};UNTIL={}",
+            kept.join(";"),
+            last.start.format("%Y%m%dT%H%M%SZ")
+        );
     }
+    // DTEND − DTSTART is the exact length (RFC 5545), also across a DST change.
+    let end = (resolve_local(tz, start) + Duration::minutes(s.duration_minutes.into()))
+        .with_timezone(&tz)
+        .naive_local();
     let mut e = Event::new();
     e.uid(&format!("group-{}@circles", g.id))
         .timestamp(g.updated_at)
         .last_modified(g.updated_at)
         .sequence(sequence(g.version))
-        .summary(&g.name)
-        .starts(local(tz.name(), s.starts_at))
-        .ends(local(
-            tz.name(),
-            s.starts_at + Duration::minutes(s.duration_minutes.into()),
-        ))
+        .summary(&one_line(&g.name))
+        .starts(local(tz.name(), start))
+        .ends(local(tz.name(), end))
         .status(IcalStatus::Confirmed)
         .add_property("RRULE", rule)
         .add_property(
@@ -130,7 +144,24 @@ fn group_event(g: &GroupResponse) -> Option<(Event, chrono_tz::Tz, NaiveDateTime
         e.url(url);
     }
     place(&mut e, g.location.as_ref());
-    Some((e.done(), tz, s.starts_at))
+    Some((e.done(), tz, start))
+}
+
+/// Text for a single-line property: control characters become spaces, so
+/// nothing a listing says can start a line of its own.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Text for a multi-line property: line breaks stay (the crate escapes them
+/// as `\n`); other control characters go.
+fn multi_line(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect()
 }
 
 fn event_event(ev: &EventResponse) -> Option<(Event, chrono_tz::Tz, NaiveDateTime)> {
@@ -140,7 +171,7 @@ fn event_event(ev: &EventResponse) -> Option<(Event, chrono_tz::Tz, NaiveDateTim
         .timestamp(ev.updated_at)
         .last_modified(ev.updated_at)
         .sequence(sequence(ev.version))
-        .summary(&ev.name)
+        .summary(&one_line(&ev.name))
         .starts(local(tz.name(), ev.starts_at))
         .ends(local(tz.name(), ev.ends_at))
         .status(match ev.status {
@@ -269,12 +300,19 @@ pub fn vtimezone(tz: chrono_tz::Tz, from_year: i32, to_year: i32) -> String {
 
 /// Render a calendar of groups and events.
 pub fn render(name: &str, groups: &[GroupResponse], events: &[EventResponse]) -> String {
-    let mut cal = Calendar::new();
-    cal.name(name);
-    cal.append_property(
-        icalendar::Property::new("PRODID", "-//Circles//Peer support directory//EN").done(),
-    );
-    cal.append_property(icalendar::Property::new("METHOD", "PUBLISH").done());
+    // `Calendar::empty`: `new` would add a second PRODID, and `name` writes
+    // an unescaped NAME line.
+    let mut cal = Calendar::empty();
+    let name = one_line(name);
+    for (key, value) in [
+        ("VERSION", "2.0"),
+        ("PRODID", "-//Circles//Peer support directory//EN"),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "PUBLISH"),
+        ("X-WR-CALNAME", name.as_str()),
+    ] {
+        cal.append_property(icalendar::Property::new(key, value).done());
+    }
     let mut zones: BTreeSet<String> = BTreeSet::new();
     let mut first_year = Utc::now().year();
     let items = groups

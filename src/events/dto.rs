@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::listing::{check_place, Cost, Location, OnlineDetails, OrganizationSummary};
-use crate::recurrence::{OccurrenceTimes, Recurrence};
+use crate::recurrence::{exact_duration, OccurrenceTimes, Recurrence};
 use crate::validate::Checks;
 use crate::vocab::*;
 
@@ -103,7 +103,7 @@ impl EventWrite {
                 c.fail("group_id", "must be the id (UUID) of one of your groups");
             }
         }
-        c.text("name", &self.name, 1, 200);
+        c.line("name", &self.name, 1, 200);
         c.opt_text("summary", self.summary.as_deref(), 500);
         c.opt_text("description", self.description.as_deref(), 10_000);
         let tz = c.timezone("timezone", &self.timezone);
@@ -132,7 +132,7 @@ impl EventWrite {
         let recurrence = tz.map(|tz| Recurrence {
             tz,
             start_local: self.starts_at,
-            duration,
+            duration: exact_duration(tz, self.starts_at, self.ends_at),
             rrule: self.rrule.clone(),
             exdates: self.exdates.clone(),
         });

@@ -12,7 +12,7 @@ use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
 use crate::pagination::{next_link, split_page, Cursor, PageRequest};
-use crate::recurrence::{check_window, OccurrenceTimes, MAX_OCCURRENCES_PER_LISTING};
+use crate::recurrence::{check_window, OccurrenceTimes, Window, MAX_OCCURRENCES_PER_LISTING};
 use crate::routes::{read_response, resource};
 use crate::state::AppState;
 use crate::vocab::*;
@@ -75,9 +75,7 @@ pub struct EventListQuery {
 }
 
 impl EventListQuery {
-    pub fn filter(
-        &self,
-    ) -> Result<(EventFilter, Option<(DateTime<Utc>, DateTime<Utc>)>), ApiError> {
+    pub fn filter(&self) -> Result<(EventFilter, Option<Window>), ApiError> {
         let window = check_window(self.from, self.to)?;
         let nonempty = |v: Option<Vec<String>>| v.filter(|l| !l.is_empty());
         let filter = EventFilter {

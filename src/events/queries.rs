@@ -161,7 +161,7 @@ impl EventRow {
         Ok(Recurrence {
             tz: self.tz()?,
             start_local: self.starts_at,
-            duration: self.ends_at - self.starts_at,
+            duration: crate::recurrence::exact_duration(self.tz()?, self.starts_at, self.ends_at),
             rrule: self.rrule.clone(),
             exdates: self.exdates()?,
         })

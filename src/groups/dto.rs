@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::recurrence::{day_start, Occurrence, Recurrence};
+use crate::recurrence::{day_start, Occurrence, Recurrence, Window};
 use crate::validate::{normalize_languages, Checks};
 use crate::vocab::*;
 
@@ -188,7 +188,7 @@ impl GroupWrite {
         if let Some(e) = &self.external_id {
             c.text("external_id", e, 1, 200);
         }
-        c.text("name", &self.name, 1, 200);
+        c.line("name", &self.name, 1, 200);
         c.opt_text("summary", self.summary.as_deref(), 500);
         c.opt_text("description", self.description.as_deref(), 10_000);
         if self.topics.is_empty() {
@@ -307,32 +307,51 @@ pub struct GroupPage {
     pub next_cursor: Option<String>,
 }
 
-impl GroupWrite {
-    /// The meetings as a recurrence, and the cohort's bounds on the time line
-    /// (first day's start to the day after the last).
-    fn meetings(&self) -> Option<(Recurrence, Option<(DateTime<Utc>, DateTime<Utc>)>)> {
-        let s = self.schedule.as_ref()?;
-        let tz: chrono_tz::Tz = s.timezone.parse().ok()?;
-        let recurrence = Recurrence {
-            tz,
-            start_local: s.starts_at,
-            duration: Duration::minutes(s.duration_minutes.into()),
-            rrule: Some(s.rrule.clone()),
-            exdates: vec![],
-        };
-        let bounds = self
-            .cohort
-            .as_ref()
-            .filter(|_| self.enrollment == Enrollment::Cohort)
-            .map(|c| {
-                (
-                    day_start(tz, c.starts_on),
-                    day_start(tz, c.ends_on + Duration::days(1)),
-                )
-            });
-        Some((recurrence, bounds))
-    }
+/// A group's meetings as a recurrence, and its cohort's bounds on the time
+/// line (first day's start to the day after the last) for cohort groups.
+pub fn meetings(
+    schedule: Option<&Schedule>,
+    enrollment: Enrollment,
+    cohort: Option<&Cohort>,
+) -> Option<(Recurrence, Option<Window>)> {
+    let s = schedule?;
+    let tz: chrono_tz::Tz = s.timezone.parse().ok()?;
+    let recurrence = Recurrence {
+        tz,
+        start_local: s.starts_at,
+        duration: Duration::minutes(s.duration_minutes.into()),
+        rrule: Some(s.rrule.clone()),
+        exdates: vec![],
+    };
+    let bounds = cohort
+        .filter(|_| enrollment == Enrollment::Cohort)
+        .map(|c| {
+            (
+                day_start(tz, c.starts_on),
+                day_start(tz, c.ends_on + Duration::days(1)),
+            )
+        });
+    Some((recurrence, bounds))
+}
 
+/// Meetings starting in `[from, to)` within the bounds, at most `cap`.
+pub fn meetings_between(
+    (r, bounds): &(Recurrence, Option<Window>),
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    cap: usize,
+) -> (Vec<Occurrence>, bool) {
+    let (from, to) = match bounds {
+        Some((lo, hi)) => (from.max(*lo), to.min(*hi)),
+        None => (from, to),
+    };
+    if from >= to {
+        return (vec![], false);
+    }
+    r.between(from, to, cap)
+}
+
+impl GroupWrite {
     /// Meetings starting in `[from, to)` (within the cohort's dates), at most `cap`.
     pub fn occurrences(
         &self,
@@ -340,17 +359,14 @@ impl GroupWrite {
         to: DateTime<Utc>,
         cap: usize,
     ) -> (Vec<Occurrence>, bool) {
-        let Some((r, bounds)) = self.meetings() else {
-            return (vec![], false);
-        };
-        let (from, to) = match bounds {
-            Some((lo, hi)) => (from.max(lo), to.min(hi)),
-            None => (from, to),
-        };
-        if from >= to {
-            return (vec![], false);
+        match meetings(
+            self.schedule.as_ref(),
+            self.enrollment,
+            self.cohort.as_ref(),
+        ) {
+            Some(m) => meetings_between(&m, from, to, cap),
+            None => (vec![], false),
         }
-        r.between(from, to, cap)
     }
 
     /// The next meeting starting at or after `now`, looking two years ahead.

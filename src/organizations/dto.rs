@@ -94,7 +94,7 @@ pub fn slugify(name: &str) -> String {
 impl OrganizationWrite {
     pub fn validate(&self) -> Result<(), crate::error::ApiError> {
         let mut c = Checks::new();
-        c.text("name", &self.name, 1, 200);
+        c.line("name", &self.name, 1, 200);
         if let Some(slug) = &self.slug {
             if !is_valid_slug(slug) {
                 c.fail(

@@ -76,7 +76,7 @@ impl ResourceWrite {
         if let Some(e) = &self.external_id {
             c.text("external_id", e, 1, 200);
         }
-        c.text("name", &self.name, 1, 200);
+        c.line("name", &self.name, 1, 200);
         c.url("url", Some(&self.url));
         c.opt_text("summary", self.summary.as_deref(), 1000);
         for (i, l) in self.languages.iter().enumerate() {

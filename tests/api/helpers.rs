@@ -665,3 +665,68 @@ pub fn names_field(problem: &Value, field: &str) -> bool {
 pub fn absent(v: &Value, key: &str) -> bool {
     v.get(key).is_none_or(Value::is_null)
 }
+
+/// A valid online event body (a one-off in 2027, London time), with
+/// `overrides` merged in (RFC 7396: `null` removes a member).
+pub fn event_body(overrides: Value) -> Value {
+    let mut body = json!({
+        "name": "Open day: meet the peer supporters",
+        "summary": "Drop in, have a cup of tea, ask anything.",
+        "topics": ["general"],
+        "starts_at": "2027-01-16T11:00:00",
+        "ends_at": "2027-01-16T15:00:00",
+        "timezone": "Europe/London",
+        "format": "online",
+        "online": {"platform": "Jitsi", "join_url": "https://meet.jit.si/circles-open-day"}
+    });
+    merge(&mut body, &overrides);
+    body
+}
+
+impl TestApp {
+    /// Create an event and return its JSON (asserting 201).
+    pub async fn create_event(&self, token: &str, body: &Value) -> Value {
+        self.post("/v1/events", token, body).await.expect(201)
+    }
+
+    /// Create a published event from `event_body(overrides)`; returns its JSON.
+    pub async fn published_event(&self, token: &str, overrides: Value) -> Value {
+        let mut body = event_body(overrides);
+        body["listing_status"] = json!("published");
+        self.create_event(token, &body).await
+    }
+
+    /// Every item of a paged list (events or occurrences) at `path` (which
+    /// already has a query string), walking `next_cursor` with page size
+    /// `limit`.
+    pub async fn walk(&self, path: &str, limit: u32) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let url = match &cursor {
+                None => format!("{path}&limit={limit}"),
+                Some(c) => format!("{path}&limit={limit}&cursor={c}"),
+            };
+            let page = self.get(&url).await.expect(200);
+            let data = page["data"].as_array().expect("data").clone();
+            assert!(data.len() <= limit as usize, "page larger than {limit}");
+            out.extend(data);
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+        panic!("{path}: pages never end");
+    }
+
+    /// Every occurrence of the public events in `[from, to)` with `filters`
+    /// (e.g. `organization=…`), walking pages of 100.
+    pub async fn occurrences(&self, from: &str, to: &str, filters: &str) -> Vec<Value> {
+        let sep = if filters.is_empty() { "" } else { "&" };
+        self.walk(
+            &format!("/v1/events?from={from}&to={to}{sep}{filters}"),
+            100,
+        )
+        .await
+    }
+}

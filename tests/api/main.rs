@@ -3,9 +3,12 @@
 //! set, SQLite otherwise) and talks HTTP to it.
 
 mod auth;
+mod calendar;
 mod concurrency;
+mod events;
 mod helpers;
 mod merge_patch;
+mod occurrences;
 mod openapi;
 mod operations;
 mod pagination;
