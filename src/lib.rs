@@ -14,6 +14,7 @@ pub mod events;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod idempotency;
 pub mod listing;
 pub mod merge;
 pub mod middleware;

@@ -1,6 +1,6 @@
 //! Event endpoints, occurrence listings, and a group's events and meetings.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -272,6 +272,7 @@ fn writer(caller: &Caller) -> Result<String, ApiError> {
 #[utoipa::path(
     post, path = "/v1/events", tag = "events", operation_id = "createEvent",
     summary = "Create an event",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A unique key (a UUID) that makes retrying this request safe: the same key with the same body returns the first answer without creating again; with another body, 422; while the first is still running, 409. Kept at least 24 hours.", example = "5b4f0c1e-6a4e-4d0c-9a57-0d3c2f1b7e21")),
     request_body = EventWrite,
     responses(
         (status = 201, description = "Created", body = EventResponse,
@@ -279,7 +280,7 @@ fn writer(caller: &Caller) -> Result<String, ApiError> {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your events", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your events, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -288,20 +289,35 @@ fn writer(caller: &Caller) -> Result<String, ApiError> {
 )]
 pub async fn create_event(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Authenticated(caller): Authenticated,
-    JsonBody(mut body): JsonBody<EventWrite>,
+    JsonBody(body): JsonBody<EventWrite>,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
-    let recurrence = body.validate()?;
-    let event = state
-        .db(move |conn| {
-            let row = queries::create(conn, &org, &body, &recurrence)?;
-            one(conn, row, true)
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/events/{}", event.id)))
-        .json(event))
+    let st = state.clone();
+    crate::idempotency::run(
+        &state,
+        &req,
+        &caller.organization_id,
+        &body.clone(),
+        || async move {
+            let mut body = body;
+            let recurrence = body.validate()?;
+            let event = st
+                .db(move |conn| {
+                    let row = queries::create(conn, &org, &body, &recurrence)?;
+                    one(conn, row, true)
+                })
+                .await?;
+            let location = format!("/v1/events/{}", event.id);
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(event).map_err(ApiError::internal)?,
+                Some(location),
+            ))
+        },
+    )
+    .await
 }
 
 /// Replace an event.

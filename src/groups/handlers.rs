@@ -1,6 +1,6 @@
 //! Group endpoints: public reads and the owning organization's writes.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -197,6 +197,7 @@ pub async fn get_group(
 #[utoipa::path(
     post, path = "/v1/groups", tag = "groups", operation_id = "createGroup",
     summary = "Create a group",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A unique key (a UUID) that makes retrying this request safe: the same key with the same body returns the first answer without creating again; with another body, 422; while the first is still running, 409. Kept at least 24 hours.", example = "5b4f0c1e-6a4e-4d0c-9a57-0d3c2f1b7e21")),
     request_body = GroupWrite,
     responses(
         (status = 201, description = "Created", body = GroupResponse,
@@ -204,7 +205,7 @@ pub async fn get_group(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your groups", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your groups, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -213,21 +214,36 @@ pub async fn get_group(
 )]
 pub async fn create_group(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Authenticated(caller): Authenticated,
-    JsonBody(mut body): JsonBody<GroupWrite>,
+    JsonBody(body): JsonBody<GroupWrite>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_scope("listings:write")?;
-    body.validate()?;
     let org = caller.organization_id.clone();
-    let group = state
-        .db(move |conn| {
-            let row = queries::create(conn, &org, &body)?;
-            owned_response(conn, row)
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/groups/{}", group.id)))
-        .json(group))
+    let st = state.clone();
+    crate::idempotency::run(
+        &state,
+        &req,
+        &caller.organization_id,
+        &body.clone(),
+        || async move {
+            let mut body = body;
+            body.validate()?;
+            let group = st
+                .db(move |conn| {
+                    let row = queries::create(conn, &org, &body)?;
+                    owned_response(conn, row)
+                })
+                .await?;
+            let location = format!("/v1/groups/{}", group.id);
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(group).map_err(ApiError::internal)?,
+                Some(location),
+            ))
+        },
+    )
+    .await
 }
 
 fn owned_response(

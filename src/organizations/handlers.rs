@@ -1,7 +1,7 @@
 //! Organization endpoints: public reads, self-service profile edits, and the
 //! administrator's onboarding (organizations and API clients).
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -128,6 +128,7 @@ pub async fn get_organization(
 #[utoipa::path(
     post, path = "/v1/organizations", tag = "organizations", operation_id = "createOrganization",
     summary = "Create an organization (admin)",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A unique key (a UUID) that makes retrying this request safe: the same key with the same body returns the first answer without creating again; with another body, 422; while the first is still running, 409. Kept at least 24 hours.", example = "5b4f0c1e-6a4e-4d0c-9a57-0d3c2f1b7e21")),
     request_body = OrganizationWrite,
     responses(
         (status = 201, description = "Created", body = OrganizationResponse,
@@ -135,7 +136,7 @@ pub async fn get_organization(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the `admin` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -144,15 +145,29 @@ pub async fn get_organization(
 )]
 pub async fn create_organization(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Authenticated(caller): Authenticated,
     JsonBody(body): JsonBody<OrganizationWrite>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    body.validate()?;
-    let row = state.db(move |conn| queries::create(conn, &body)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/organizations/{}", row.id)))
-        .json(row.to_response(true)?))
+    let st = state.clone();
+    crate::idempotency::run(
+        &state,
+        &req,
+        &caller.organization_id,
+        &body.clone(),
+        || async move {
+            body.validate()?;
+            let row = st.db(move |conn| queries::create(conn, &body)).await?;
+            let location = format!("/v1/organizations/{}", row.id);
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(row.to_response(true)?).map_err(ApiError::internal)?,
+                Some(location),
+            ))
+        },
+    )
+    .await
 }
 
 /// Update an organization's profile (JSON Merge Patch).

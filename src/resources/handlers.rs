@@ -1,6 +1,6 @@
 //! Resource endpoints: public reads and the owning organization's writes.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -179,6 +179,7 @@ pub async fn get_resource(
 #[utoipa::path(
     post, path = "/v1/resources", tag = "resources", operation_id = "createResource",
     summary = "Create a resource",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A unique key (a UUID) that makes retrying this request safe: the same key with the same body returns the first answer without creating again; with another body, 422; while the first is still running, 409. Kept at least 24 hours.", example = "5b4f0c1e-6a4e-4d0c-9a57-0d3c2f1b7e21")),
     request_body = ResourceWrite,
     responses(
         (status = 201, description = "Created", body = ResourceResponse,
@@ -186,7 +187,7 @@ pub async fn get_resource(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your resources", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id` already used by another of your resources, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -195,20 +196,35 @@ pub async fn get_resource(
 )]
 pub async fn create_resource(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Authenticated(caller): Authenticated,
-    JsonBody(mut body): JsonBody<ResourceWrite>,
+    JsonBody(body): JsonBody<ResourceWrite>,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
-    body.validate()?;
-    let resource = state
-        .db(move |conn| {
-            let row = queries::create(conn, &org, &body)?;
-            one_response(conn, row)
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/resources/{}", resource.id)))
-        .json(resource))
+    let st = state.clone();
+    crate::idempotency::run(
+        &state,
+        &req,
+        &caller.organization_id,
+        &body.clone(),
+        || async move {
+            let mut body = body;
+            body.validate()?;
+            let resource = st
+                .db(move |conn| {
+                    let row = queries::create(conn, &org, &body)?;
+                    one_response(conn, row)
+                })
+                .await?;
+            let location = format!("/v1/resources/{}", resource.id);
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(resource).map_err(ApiError::internal)?,
+                Some(location),
+            ))
+        },
+    )
+    .await
 }
 
 fn one_response(
