@@ -60,6 +60,12 @@ enum AdminCommand {
     },
     /// Revoke an API client: its tokens stop working at once.
     RevokeClient { client_id: String },
+    /// Forget change-feed entries older than some days; mirrors whose cursor
+    /// is older get `410 Gone` and resynchronize. Prints what was removed.
+    PruneChanges {
+        #[arg(long, default_value_t = 90)]
+        older_than_days: i64,
+    },
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -150,6 +156,12 @@ fn admin(config: &Config, command: AdminCommand) -> ExitCode {
         AdminCommand::CreateClient { org, admin } => {
             crate::organizations::handlers::create_client_for(&mut conn, &org, admin)
                 .map(|c| serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret, "organization_id": c.organization_id, "admin": c.admin}))
+        }
+        AdminCommand::PruneChanges { older_than_days } => {
+            let cutoff = chrono::Utc::now().naive_utc() - chrono::Duration::days(older_than_days.max(1));
+            crate::changes::prune(&mut conn, cutoff)
+                .map(|(removed, horizon)| serde_json::json!({"removed": removed, "horizon": horizon}))
+                .map_err(Into::into)
         }
         AdminCommand::RevokeClient { client_id } => match crate::auth::clients::revoke(&mut conn, &client_id) {
             Ok(true) => Ok(serde_json::json!({"client_id": client_id, "revoked": true})),
