@@ -17,6 +17,7 @@
 pub mod handlers;
 
 use chrono::{NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,24 +60,28 @@ impl ListingType {
 }
 
 /// Append an entry for listing `id` (call inside the change's transaction).
+/// One round trip: the lock and the insert go as one batch.
 pub fn record(
     conn: &mut DbConnection,
     kind: ListingType,
     id: &str,
     organization_id: &str,
 ) -> QueryResult<()> {
-    if let DbConnection::Pg(c) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")).execute(c)?;
+    let (id, org) = (
+        crate::db::sql_token(id)?,
+        crate::db::sql_token(organization_id)?,
+    );
+    let now = Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S%.6f");
+    let insert = format!(
+        "INSERT INTO changes (entity_type, entity_id, organization_id, changed_at) VALUES ('{}', '{id}', '{org}', '{now}')",
+        kind.as_str()
+    );
+    match conn {
+        DbConnection::Pg(c) => c.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY}); {insert}"
+        )),
+        DbConnection::Sqlite(c) => c.batch_execute(&insert),
     }
-    diesel::insert_into(changes::table)
-        .values((
-            changes::entity_type.eq(kind.as_str()),
-            changes::entity_id.eq(id),
-            changes::organization_id.eq(organization_id),
-            changes::changed_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Record the listings of an organization whose embedded summary changed.

@@ -96,9 +96,15 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, DbSetupError> {
         match self.backend {
-            Backend::Postgres => Ok(DbConnection::Pg(diesel::PgConnection::establish(
-                &self.url,
-            )?)),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.url)?;
+                // Statements are prepared once per connection; a generic plan
+                // chosen while a table was nearly empty (a fresh database, a
+                // bulk load) would keep scanning it as it grows. Plan each
+                // execution for its parameters instead.
+                conn.batch_execute("SET plan_cache_mode = force_custom_plan")?;
+                Ok(DbConnection::Pg(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
                 // The busy timeout comes first: switching to WAL takes a lock,
@@ -221,6 +227,65 @@ pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> Query
             .execute(c)?;
     }
     Ok(())
+}
+
+/// A value that may be written into SQL text as a quoted literal: ids,
+/// vocabulary tokens and language tags only (ASCII letters, digits, `-`,
+/// `_`, `.`, `:` and spaces). Anything else is refused, never escaped.
+pub fn sql_token(s: &str) -> QueryResult<&str> {
+    if !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.: ".contains(&b))
+    {
+        Ok(s)
+    } else {
+        Err(diesel::result::Error::QueryBuilderError(
+            format!(
+                "refused to inline a value that is not a plain token ({} bytes)",
+                s.len()
+            )
+            .into(),
+        ))
+    }
+}
+
+/// One listing's rows in a join table: `(table, owner column, value column, values)`.
+pub type JoinRows<'a> = (&'static str, &'static str, &'static str, Vec<&'a str>);
+
+/// Replace a listing's rows in several join tables in one round trip. The
+/// values are ids and vocabulary tokens (see [`sql_token`]). With `fresh`
+/// (a new listing) there is nothing to delete first.
+pub fn replace_join_rows(
+    conn: &mut DbConnection,
+    owner: &str,
+    tables: &[JoinRows<'_>],
+    fresh: bool,
+) -> QueryResult<()> {
+    let owner = sql_token(owner)?;
+    let mut sql = String::new();
+    for (table, owner_col, value_col, values) in tables {
+        if !fresh {
+            sql.push_str(&format!(
+                "DELETE FROM {table} WHERE {owner_col} = '{owner}';"
+            ));
+        }
+        if !values.is_empty() {
+            let rows = values
+                .iter()
+                .map(|v| sql_token(v).map(|v| format!("('{owner}', '{v}')")))
+                .collect::<QueryResult<Vec<_>>>()?;
+            sql.push_str(&format!(
+                "INSERT INTO {table} ({owner_col}, {value_col}) VALUES {};",
+                rows.join(", ")
+            ));
+        }
+    }
+    if sql.is_empty() {
+        Ok(())
+    } else {
+        conn.batch_execute(&sql)
+    }
 }
 
 /// Whether the database answers (used by `/readyz`).

@@ -450,7 +450,17 @@ pub fn find_owned(conn: &mut DbConnection, id: &str, org: &str) -> QueryResult<O
         .optional()
 }
 
-/// Attributes of several groups at once.
+#[derive(QueryableByName)]
+struct AttributeRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    group_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Attributes of several groups at once, in one query.
 pub fn attributes(
     conn: &mut DbConnection,
     ids: &[String],
@@ -459,34 +469,33 @@ pub fn attributes(
         .iter()
         .map(|id| (id.clone(), Attributes::default()))
         .collect();
-    let topics: Vec<(String, String)> = group_topics::table
-        .filter(group_topics::group_id.eq_any(ids))
-        .order((group_topics::group_id, group_topics::topic))
-        .load(conn)?;
-    for (g, v) in topics {
-        map.entry(g).or_default().topics.push(parse(&v)?);
+    if ids.is_empty() {
+        return Ok(map);
     }
-    let languages: Vec<(String, String)> = group_languages::table
-        .filter(group_languages::group_id.eq_any(ids))
-        .order((group_languages::group_id, group_languages::language))
-        .load(conn)?;
-    for (g, v) in languages {
-        map.entry(g).or_default().languages.push(v);
-    }
-    let stages: Vec<(String, String)> = group_recovery_stages::table
-        .filter(group_recovery_stages::group_id.eq_any(ids))
-        .load(conn)?;
-    for (g, v) in stages {
-        map.entry(g).or_default().recovery_stages.push(parse(&v)?);
-    }
-    let support: Vec<(String, String)> = group_support_types::table
-        .filter(group_support_types::group_id.eq_any(ids))
-        .load(conn)?;
-    for (g, v) in support {
-        map.entry(g).or_default().support_types.push(parse(&v)?);
+    let list = ids
+        .iter()
+        .map(|id| crate::db::sql_token(id).map(|id| format!("'{id}'")))
+        .collect::<QueryResult<Vec<_>>>()?
+        .join(", ");
+    let rows: Vec<AttributeRow> = diesel::sql_query(format!(
+        "SELECT 't' AS kind, group_id, topic AS value FROM group_topics WHERE group_id IN ({list}) \
+         UNION ALL SELECT 'l', group_id, language FROM group_languages WHERE group_id IN ({list}) \
+         UNION ALL SELECT 's', group_id, stage FROM group_recovery_stages WHERE group_id IN ({list}) \
+         UNION ALL SELECT 'p', group_id, support_type FROM group_support_types WHERE group_id IN ({list})"
+    ))
+    .load(conn)?;
+    for r in rows {
+        let a = map.entry(r.group_id).or_default();
+        match r.kind.as_str() {
+            "t" => a.topics.push(parse(&r.value)?),
+            "l" => a.languages.push(r.value),
+            "s" => a.recovery_stages.push(parse(&r.value)?),
+            _ => a.support_types.push(parse(&r.value)?),
+        }
     }
     for a in map.values_mut() {
         a.topics.sort();
+        a.languages.sort();
         a.recovery_stages.sort();
         a.support_types.sort();
     }
@@ -518,48 +527,43 @@ pub fn responses(
         .collect()
 }
 
-fn replace_attributes(conn: &mut DbConnection, id: &str, w: &GroupWrite) -> QueryResult<()> {
-    diesel::delete(group_topics::table.filter(group_topics::group_id.eq(id))).execute(conn)?;
-    diesel::delete(group_languages::table.filter(group_languages::group_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(group_recovery_stages::table.filter(group_recovery_stages::group_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(group_support_types::table.filter(group_support_types::group_id.eq(id)))
-        .execute(conn)?;
-    // Row by row: batch inserts do not go through the multi-backend connection.
-    for t in &w.topics {
-        diesel::insert_into(group_topics::table)
-            .values((
-                group_topics::group_id.eq(id),
-                group_topics::topic.eq(t.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for l in &w.languages {
-        diesel::insert_into(group_languages::table)
-            .values((
-                group_languages::group_id.eq(id),
-                group_languages::language.eq(l),
-            ))
-            .execute(conn)?;
-    }
-    for s in &w.recovery_stages {
-        diesel::insert_into(group_recovery_stages::table)
-            .values((
-                group_recovery_stages::group_id.eq(id),
-                group_recovery_stages::stage.eq(s.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for s in &w.support_types {
-        diesel::insert_into(group_support_types::table)
-            .values((
-                group_support_types::group_id.eq(id),
-                group_support_types::support_type.eq(s.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+fn replace_attributes(
+    conn: &mut DbConnection,
+    id: &str,
+    w: &GroupWrite,
+    fresh: bool,
+) -> QueryResult<()> {
+    crate::db::replace_join_rows(
+        conn,
+        id,
+        &[
+            (
+                "group_topics",
+                "group_id",
+                "topic",
+                w.topics.iter().map(|t| t.as_str()).collect(),
+            ),
+            (
+                "group_languages",
+                "group_id",
+                "language",
+                w.languages.iter().map(String::as_str).collect(),
+            ),
+            (
+                "group_recovery_stages",
+                "group_id",
+                "stage",
+                w.recovery_stages.iter().map(|t| t.as_str()).collect(),
+            ),
+            (
+                "group_support_types",
+                "group_id",
+                "support_type",
+                w.support_types.iter().map(|t| t.as_str()).collect(),
+            ),
+        ],
+        fresh,
+    )
 }
 
 fn external_id_taken(ext: &str) -> ApiError {
@@ -584,51 +588,58 @@ fn on_write_error(e: diesel::result::Error, w: &GroupWrite) -> ApiError {
     }
 }
 
-fn check_external_id(
-    conn: &mut DbConnection,
-    org: &str,
-    w: &GroupWrite,
-    except: Option<&str>,
-) -> Result<(), ApiError> {
-    let Some(ext) = &w.external_id else {
-        return Ok(());
-    };
-    let mut q = support_groups::table
-        .filter(support_groups::organization_id.eq(org))
-        .filter(support_groups::external_id.eq(ext))
-        .filter(support_groups::deleted_at.is_null())
-        .into_boxed();
-    if let Some(id) = except {
-        q = q.filter(support_groups::id.ne(id));
-    }
-    if q.count().get_result::<i64>(conn)? > 0 {
-        return Err(external_id_taken(ext));
-    }
-    Ok(())
+/// Insert a group (inside a transaction); returns its id. The unique index
+/// on `external_id` catches a duplicate, reported as `external_id_taken`.
+fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
+    let cols = GroupColumns::from_write(w)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(support_groups::table)
+        .values((
+            support_groups::id.eq(&id),
+            support_groups::organization_id.eq(org),
+            support_groups::version.eq(1i64),
+            support_groups::created_at.eq(now),
+            support_groups::updated_at.eq(now),
+            &cols,
+        ))
+        .execute(conn)
+        .map_err(|e| on_write_error(e, w))?;
+    replace_attributes(conn, &id, w, true)?;
+    crate::changes::record(conn, crate::changes::ListingType::Group, &id, org)?;
+    Ok(id)
 }
 
 /// Create a group for organization `org` from a validated body.
 pub fn create(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<GroupRow, ApiError> {
-    let cols = GroupColumns::from_write(w)?;
     crate::db::write_transaction(conn, |conn| {
-        check_external_id(conn, org, w, None)?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let now = Utc::now().naive_utc();
-        diesel::insert_into(support_groups::table)
-            .values((
-                support_groups::id.eq(&id),
-                support_groups::organization_id.eq(org),
-                support_groups::version.eq(1i64),
-                support_groups::created_at.eq(now),
-                support_groups::updated_at.eq(now),
-                &cols,
-            ))
-            .execute(conn)
-            .map_err(|e| on_write_error(e, w))?;
-        replace_attributes(conn, &id, w)?;
-        crate::changes::record(conn, crate::changes::ListingType::Group, &id, org)?;
+        let id = insert(conn, org, w)?;
         find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("group vanished after insert"))
     })
+}
+
+/// Create a group and return only its id (bulk sync).
+pub fn create_id(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
+    crate::db::write_transaction(conn, |conn| insert(conn, org, w))
+}
+
+/// A live group of `org` by its external id, with its stored values.
+pub fn find_by_external_id(
+    conn: &mut DbConnection,
+    org: &str,
+    ext: &str,
+) -> Result<Option<(GroupRow, GroupWrite)>, ApiError> {
+    let row: Option<GroupRow> = support_groups::table
+        .filter(support_groups::organization_id.eq(org))
+        .filter(support_groups::external_id.eq(ext))
+        .filter(support_groups::deleted_at.is_null())
+        .select(GroupRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let attrs = attributes(conn, std::slice::from_ref(&row.id))?;
+    let w = row.to_write(&attrs.get(&row.id).cloned().unwrap_or_default())?;
+    Ok(Some((row, w)))
 }
 
 /// Change the group `id` of organization `org`: `change` receives the
@@ -652,7 +663,6 @@ where
         let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
         let next = change(current.to_write(&attrs.get(id).cloned().unwrap_or_default())?)?;
         let cols = GroupColumns::from_write(&next)?;
-        check_external_id(conn, org, &next, Some(id))?;
         diesel::update(support_groups::table.find(id))
             .set((
                 &cols,
@@ -661,7 +671,7 @@ where
             ))
             .execute(conn)
             .map_err(|e| on_write_error(e, &next))?;
-        replace_attributes(conn, id, &next)?;
+        replace_attributes(conn, id, &next, false)?;
         crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))
     })

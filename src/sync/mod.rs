@@ -55,17 +55,20 @@ pub trait SyncKind: 'static {
         ext: &str,
     ) -> QueryResult<Option<String>>;
     /// The stored values (as a write body) and version of a live listing.
-    fn current(
+    /// The id, stored values (as a write body) and version of the live
+    /// listing with this external id.
+    fn current_by_external_id(
         conn: &mut DbConnection,
         org: &str,
-        id: &str,
-    ) -> Result<(Self::Write, i64), ApiError>;
+        ext: &str,
+    ) -> Result<Option<(String, Self::Write, i64)>, ApiError>;
+    /// Create in its own transaction (a savepoint inside another); the new id.
     fn create(
         conn: &mut DbConnection,
         org: &str,
         w: &Self::Write,
         p: &Self::Prepared,
-    ) -> Result<(String, i64), ApiError>;
+    ) -> Result<String, ApiError>;
     fn replace(
         conn: &mut DbConnection,
         org: &str,
@@ -83,7 +86,11 @@ pub trait SyncKind: 'static {
 }
 
 /// Create or replace the listing with this `external_id`; an identical body
-/// writes nothing (no new version, no change-log entry).
+/// writes nothing (no new version, no change-log entry). The comparison is a
+/// plain read, so an unchanged item costs two queries; only a write takes a
+/// transaction (a savepoint inside a bulk sync) and, for a replace, the row
+/// lock. Two writers racing to create the same `external_id` meet the
+/// unique index: one gets `external_id_taken`.
 pub fn upsert<K: SyncKind>(
     conn: &mut DbConnection,
     org: &str,
@@ -93,23 +100,17 @@ pub fn upsert<K: SyncKind>(
     let ext = K::external_id(w)
         .ok_or_else(|| ApiError::field("external_id", "is required to sync"))?
         .to_owned();
-    crate::db::write_transaction(conn, |conn| {
-        match K::find_by_external_id(conn, org, &ext)? {
-            None => {
-                let (id, v) = K::create(conn, org, w, p)?;
-                Ok((Outcome::Created, id, v))
-            }
-            Some(id) => {
-                crate::db::lock_row(conn, K::TYPE.table(), &id)?;
-                let (current, version) = K::current(conn, org, &id)?;
-                if &current == w {
-                    return Ok((Outcome::Unchanged, id, version));
-                }
-                let (id, v) = K::replace(conn, org, &id, w, p)?;
-                Ok((Outcome::Updated, id, v))
-            }
+    match K::current_by_external_id(conn, org, &ext)? {
+        None => {
+            let id = K::create(conn, org, w, p)?;
+            Ok((Outcome::Created, id, 1))
         }
-    })
+        Some((id, current, version)) if &current == w => Ok((Outcome::Unchanged, id, version)),
+        Some((id, _, _)) => {
+            let (id, v) = K::replace(conn, org, &id, w, p)?;
+            Ok((Outcome::Updated, id, v))
+        }
+    }
 }
 
 /// Delete the listing with this `external_id`, if there is one.
@@ -389,27 +390,21 @@ impl SyncKind for Groups {
             .first(conn)
             .optional()
     }
-    fn current(
+    fn current_by_external_id(
         conn: &mut DbConnection,
         org: &str,
-        id: &str,
-    ) -> Result<(Self::Write, i64), ApiError> {
-        use crate::groups::queries;
-        let row =
-            queries::find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
-        let attrs = queries::attributes(conn, std::slice::from_ref(&row.id))?;
-        Ok((
-            row.to_write(&attrs.get(id).cloned().unwrap_or_default())?,
-            row.version,
-        ))
+        ext: &str,
+    ) -> Result<Option<(String, Self::Write, i64)>, ApiError> {
+        Ok(crate::groups::queries::find_by_external_id(conn, org, ext)?
+            .map(|(row, w)| (row.id, w, row.version)))
     }
     fn create(
         conn: &mut DbConnection,
         org: &str,
         w: &Self::Write,
         _: &(),
-    ) -> Result<(String, i64), ApiError> {
-        crate::groups::queries::create(conn, org, w).map(|r| (r.id, r.version))
+    ) -> Result<String, ApiError> {
+        crate::groups::queries::create_id(conn, org, w)
     }
     fn replace(
         conn: &mut DbConnection,
@@ -464,27 +459,28 @@ impl SyncKind for Events {
             .first(conn)
             .optional()
     }
-    fn current(
+    fn current_by_external_id(
         conn: &mut DbConnection,
         org: &str,
-        id: &str,
-    ) -> Result<(Self::Write, i64), ApiError> {
+        ext: &str,
+    ) -> Result<Option<(String, Self::Write, i64)>, ApiError> {
         use crate::events::queries;
+        let Some(id) = Self::find_by_external_id(conn, org, ext)? else {
+            return Ok(None);
+        };
         let row =
-            queries::find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
+            queries::find_owned(conn, &id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
         let topics = queries::topics(conn, std::slice::from_ref(&row.id))?;
-        Ok((
-            row.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?,
-            row.version,
-        ))
+        let w = row.to_write(topics.get(&id).map(Vec::as_slice).unwrap_or(&[]))?;
+        Ok(Some((id, w, row.version)))
     }
     fn create(
         conn: &mut DbConnection,
         org: &str,
         w: &Self::Write,
         p: &Self::Prepared,
-    ) -> Result<(String, i64), ApiError> {
-        crate::events::queries::create(conn, org, w, p).map(|r| (r.id, r.version))
+    ) -> Result<String, ApiError> {
+        crate::events::queries::create(conn, org, w, p).map(|r| r.id)
     }
     fn replace(
         conn: &mut DbConnection,
@@ -539,27 +535,28 @@ impl SyncKind for Resources {
             .first(conn)
             .optional()
     }
-    fn current(
+    fn current_by_external_id(
         conn: &mut DbConnection,
         org: &str,
-        id: &str,
-    ) -> Result<(Self::Write, i64), ApiError> {
+        ext: &str,
+    ) -> Result<Option<(String, Self::Write, i64)>, ApiError> {
         use crate::resources::queries;
+        let Some(id) = Self::find_by_external_id(conn, org, ext)? else {
+            return Ok(None);
+        };
         let row =
-            queries::find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
+            queries::find_owned(conn, &id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
         let attrs = queries::attributes(conn, std::slice::from_ref(&row.id))?;
-        Ok((
-            row.to_write(&attrs.get(id).cloned().unwrap_or_default())?,
-            row.version,
-        ))
+        let w = row.to_write(&attrs.get(&id).cloned().unwrap_or_default())?;
+        Ok(Some((id, w, row.version)))
     }
     fn create(
         conn: &mut DbConnection,
         org: &str,
         w: &Self::Write,
         _: &(),
-    ) -> Result<(String, i64), ApiError> {
-        crate::resources::queries::create(conn, org, w).map(|r| (r.id, r.version))
+    ) -> Result<String, ApiError> {
+        crate::resources::queries::create(conn, org, w).map(|r| r.id)
     }
     fn replace(
         conn: &mut DbConnection,
