@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "circles")
+BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "circles")
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
@@ -80,14 +80,14 @@ def run_once(backend, n_groups, batch):
         subprocess.run(["psql", f"{PG_SERVER}/postgres", "-qc", f"CREATE DATABASE {db_name}"], check=True)
         url = f"{PG_SERVER}/{db_name}"
     env = dict(os.environ, DATABASE_URL=url, CIRCLES_DATA_DIR=tmp, CIRCLES_JWT_SECRET=SECRET,
-               CIRCLES_HOST="127.0.0.1", RUST_LOG="warn")
+               CIRCLES_HOST="127.0.0.1", RUST_LOG=os.environ.get("BENCH_RUST_LOG", "warn"))
     port = free_port()
     env["CIRCLES_PORT"] = str(port)
     org = json.loads(subprocess.run([BIN, "admin", "create-org", "--name", "Bench", "--kind", "nonprofit"],
                                     env=env, check=True, capture_output=True).stdout)
     client = json.loads(subprocess.run([BIN, "admin", "create-client", "--org", org["id"]],
                                        env=env, check=True, capture_output=True).stdout)
-    server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ["BENCH_SERVER_LOG"], "a") if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

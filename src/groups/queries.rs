@@ -590,7 +590,7 @@ fn on_write_error(e: diesel::result::Error, w: &GroupWrite) -> ApiError {
 
 /// Insert a group (inside a transaction); returns its id. The unique index
 /// on `external_id` catches a duplicate, reported as `external_id_taken`.
-fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
+pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
     let cols = GroupColumns::from_write(w)?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = Utc::now().naive_utc();
@@ -621,6 +621,33 @@ pub fn create(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<Grou
 /// Create a group and return only its id (bulk sync).
 pub fn create_id(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
     crate::db::write_transaction(conn, |conn| insert(conn, org, w))
+}
+
+/// Live groups of `org` by external id, with their stored values and
+/// versions: two queries for any number of ids.
+pub fn find_many_by_external_id(
+    conn: &mut DbConnection,
+    org: &str,
+    exts: &[String],
+) -> Result<HashMap<String, (String, GroupWrite, i64)>, ApiError> {
+    let mut out = HashMap::new();
+    for chunk in exts.chunks(500) {
+        let rows: Vec<GroupRow> = support_groups::table
+            .filter(support_groups::organization_id.eq(org))
+            .filter(support_groups::external_id.eq_any(chunk))
+            .filter(support_groups::deleted_at.is_null())
+            .select(GroupRow::as_select())
+            .load(conn)?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let attrs = attributes(conn, &ids)?;
+        for row in rows {
+            let w = row.to_write(&attrs.get(&row.id).cloned().unwrap_or_default())?;
+            if let Some(ext) = row.external_id.clone() {
+                out.insert(ext, (row.id.clone(), w, row.version));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A live group of `org` by its external id, with its stored values.

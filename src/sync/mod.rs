@@ -69,6 +69,30 @@ pub trait SyncKind: 'static {
         w: &Self::Write,
         p: &Self::Prepared,
     ) -> Result<String, ApiError>;
+    /// The listings with these external ids, by external id (one query per
+    /// kind of data where the kind supports it).
+    fn current_many(
+        conn: &mut DbConnection,
+        org: &str,
+        exts: &[String],
+    ) -> Result<std::collections::HashMap<String, (String, Self::Write, i64)>, ApiError> {
+        let mut map = std::collections::HashMap::new();
+        for ext in exts {
+            if let Some(found) = Self::current_by_external_id(conn, org, ext)? {
+                map.insert(ext.clone(), found);
+            }
+        }
+        Ok(map)
+    }
+    /// Create inside the caller's transaction, without a savepoint of its own.
+    fn insert(
+        conn: &mut DbConnection,
+        org: &str,
+        w: &Self::Write,
+        p: &Self::Prepared,
+    ) -> Result<String, ApiError> {
+        Self::create(conn, org, w, p)
+    }
     fn replace(
         conn: &mut DbConnection,
         org: &str,
@@ -285,32 +309,46 @@ pub fn bulk<K: SyncKind>(
     if atomic && invalid {
         return Ok(finish(results, false));
     }
+    // One read (inside each attempt's transaction) for every item that
+    // already exists: unchanged items then cost no query of their own.
+    let exts: Vec<String> = prepared
+        .iter()
+        .filter_map(|(_, w, _)| K::external_id(w).map(str::to_owned))
+        .collect();
+    // Fast path: no savepoints; any failing write rolls the whole batch back
+    // and the batch is replayed with a savepoint per item, which isolates the
+    // failures (or, with `atomic`, reports them all and applies nothing).
+    let fast = crate::db::write_transaction(conn, |conn| {
+        let existing = K::current_many(conn, org, &exts)?;
+        apply::<K>(
+            conn,
+            org,
+            &prepared,
+            &req.delete,
+            first_delete,
+            &existing,
+            &mut results,
+            false,
+        )
+        .map(|_| ())
+    });
+    match fast {
+        Ok(()) => return Ok(finish(results, true)),
+        Err(ApiError::Internal(e)) => return Err(ApiError::Internal(e)),
+        Err(_) => {}
+    }
     let outcome = crate::db::write_transaction(conn, |conn| {
-        let mut failed = false;
-        for (i, w, p) in &prepared {
-            match upsert::<K>(conn, org, w, p) {
-                Ok((outcome, id, version)) => {
-                    let r = &mut results[*i];
-                    r.outcome = outcome;
-                    r.id = Some(id);
-                    r.version = Some(version);
-                }
-                Err(e) => {
-                    failed = true;
-                    results[*i].problem = Some(item_problem(e, &format!("upsert[{i}]")));
-                }
-            }
-        }
-        for (j, ext) in req.delete.iter().enumerate() {
-            match delete_by_external_id::<K>(conn, org, ext) {
-                Ok(outcome) => results[first_delete + j].outcome = outcome,
-                Err(e) => {
-                    failed = true;
-                    results[first_delete + j].problem =
-                        Some(item_problem(e, &format!("delete[{j}]")));
-                }
-            }
-        }
+        let existing = K::current_many(conn, org, &exts)?;
+        let failed = apply::<K>(
+            conn,
+            org,
+            &prepared,
+            &req.delete,
+            first_delete,
+            &existing,
+            &mut results,
+            true,
+        )?;
         if atomic && failed {
             // Roll back everything; the results say which items failed.
             return Err(ApiError::Conflict {
@@ -328,6 +366,67 @@ pub fn bulk<K: SyncKind>(
         }) => Ok(finish(results, false)),
         Err(e) => Err(e),
     }
+}
+
+/// Apply the valid items in order. With `isolate`, each write runs in its
+/// own savepoint and a failing item is recorded and skipped (the answer says
+/// whether any failed); without, the first failure is returned.
+#[allow(clippy::too_many_arguments)]
+fn apply<K: SyncKind>(
+    conn: &mut DbConnection,
+    org: &str,
+    prepared: &[(usize, K::Write, K::Prepared)],
+    deletes: &[String],
+    first_delete: usize,
+    existing: &std::collections::HashMap<String, (String, K::Write, i64)>,
+    results: &mut [ItemResult],
+    isolate: bool,
+) -> Result<bool, ApiError> {
+    let mut failed = false;
+    for (i, w, p) in prepared {
+        let ext = K::external_id(w).unwrap_or_default();
+        let outcome = match existing.get(ext) {
+            Some((id, current, version)) if current == w => {
+                Ok((Outcome::Unchanged, id.clone(), *version))
+            }
+            Some((id, _, _)) => {
+                K::replace(conn, org, id, w, p).map(|(id, v)| (Outcome::Updated, id, v))
+            }
+            None if isolate => K::create(conn, org, w, p).map(|id| (Outcome::Created, id, 1)),
+            None => K::insert(conn, org, w, p).map(|id| (Outcome::Created, id, 1)),
+        };
+        let r = &mut results[*i];
+        match outcome {
+            Ok((outcome, id, version)) => {
+                r.outcome = outcome;
+                r.id = Some(id);
+                r.version = Some(version);
+                r.problem = None;
+            }
+            Err(e) if isolate => {
+                failed = true;
+                r.id = None;
+                r.version = None;
+                r.problem = Some(item_problem(e, &format!("upsert[{i}]")));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    for (j, ext) in deletes.iter().enumerate() {
+        let r = &mut results[first_delete + j];
+        match delete_by_external_id::<K>(conn, org, ext) {
+            Ok(outcome) => {
+                r.outcome = outcome;
+                r.problem = None;
+            }
+            Err(e) if isolate => {
+                failed = true;
+                r.problem = Some(item_problem(e, &format!("delete[{j}]")));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(failed)
 }
 
 fn finish(mut results: Vec<ItemResult>, applied: bool) -> SyncResult {
