@@ -404,33 +404,12 @@ impl TestApp {
 
     /// Create an organization through the library (as the CLI does).
     pub fn create_org(&self, name: &str, kind: OrganizationKind) -> (String, String) {
-        let mut conn = self.pool.get().expect("a bootstrap connection");
-        let write = OrganizationWrite {
-            name: name.into(),
-            slug: None,
-            kind,
-            description: None,
-            website: None,
-            social_links: vec![],
-            contact: None,
-            area_served: None,
-            verified: Some(false),
-        };
-        let row = circles::organizations::queries::create(&mut conn, &write)
-            .expect("the organization is created");
-        (row.id, row.slug)
+        create_org_in(&self.pool, name, kind)
     }
 
     /// Create an API client through the library (as the CLI does).
     pub fn create_client(&self, org: &str, admin: bool) -> ClientCreds {
-        let mut conn = self.pool.get().expect("a bootstrap connection");
-        let c = circles::organizations::handlers::create_client_for(&mut conn, org, admin)
-            .expect("the client is created");
-        ClientCreds {
-            client_id: c.client_id,
-            client_secret: c.client_secret,
-            organization_id: c.organization_id,
-        }
+        create_client_in(&self.pool, org, admin)
     }
 
     /// Create an organization with one client: `(org id, client id, secret)`.
@@ -446,23 +425,7 @@ impl TestApp {
 
     /// Exchange client credentials for a token (form-encoded).
     pub async fn token(&self, client_id: &str, secret: &str) -> String {
-        let res = self
-            .client
-            .post(self.url("/v1/auth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ])
-            .send()
-            .await
-            .expect("the token request is sent");
-        let reply = Reply::from(res).await;
-        let body = reply.expect(200);
-        body["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned()
+        token_from(&self.client, &self.address, client_id, secret).await
     }
 
     /// An organization with an ordinary client and its token.
@@ -527,6 +490,66 @@ impl TestApp {
             .map(|g| g["id"].as_str().expect("id").to_owned())
             .collect()
     }
+}
+
+/// Create an organization through the library on any database.
+pub fn create_org_in(
+    pool: &circles::db::Pool,
+    name: &str,
+    kind: OrganizationKind,
+) -> (String, String) {
+    let mut conn = pool.get().expect("a bootstrap connection");
+    let write = OrganizationWrite {
+        name: name.into(),
+        slug: None,
+        kind,
+        description: None,
+        website: None,
+        social_links: vec![],
+        contact: None,
+        area_served: None,
+        verified: Some(false),
+    };
+    let row = circles::organizations::queries::create(&mut conn, &write)
+        .expect("the organization is created");
+    (row.id, row.slug)
+}
+
+/// Create an API client through the library on any database.
+pub fn create_client_in(pool: &circles::db::Pool, org: &str, admin: bool) -> ClientCreds {
+    let mut conn = pool.get().expect("a bootstrap connection");
+    let c = circles::organizations::handlers::create_client_for(&mut conn, org, admin)
+        .expect("the client is created");
+    ClientCreds {
+        client_id: c.client_id,
+        client_secret: c.client_secret,
+        organization_id: c.organization_id,
+    }
+}
+
+/// Exchange client credentials for a token at `base` (any instance).
+pub async fn token_from(
+    client: &reqwest::Client,
+    base: &str,
+    client_id: &str,
+    secret: &str,
+) -> String {
+    let res = client
+        .post(format!("{base}/v1/auth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .expect("the token request is sent");
+    let reply = Reply::from(res).await;
+    let body = reply.expect(200);
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
 }
 
 /// A valid online group body, with `overrides` merged in (RFC 7396 merge:
@@ -728,5 +751,353 @@ impl TestApp {
             100,
         )
         .await
+    }
+}
+
+/// A valid resource body (a published-ready guide), with `overrides`.
+pub fn resource_body(overrides: Value) -> Value {
+    let mut body = json!({
+        "name": "Understanding low mood",
+        "url": "https://example.org/guides/low-mood",
+        "kind": "guide",
+        "summary": "A short, kind guide to what low mood is and what helps.",
+        "topics": ["depression"],
+        "languages": ["en"],
+        "crisis": false
+    });
+    merge(&mut body, &overrides);
+    body
+}
+
+/// A small deterministic PRNG (SplitMix64): the same seed gives the same
+/// sequence on every machine.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// True with probability `percent` / 100.
+    pub fn percent(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Send a request with extra headers to `base` (any running instance).
+pub async fn send_to(
+    client: &reqwest::Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut req = client.request(method.clone(), format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        let ct = if method == Method::PATCH {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
+        req = req.header("content-type", ct).body(b.to_string());
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    Reply::from(req.send().await.expect("the request is sent")).await
+}
+
+impl TestApp {
+    /// Send a request with extra headers (PATCH bodies as merge patches).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        send_to(
+            &self.client,
+            &self.address,
+            method,
+            path,
+            token,
+            body,
+            headers,
+        )
+        .await
+    }
+
+    /// A change-feed client on this app.
+    pub fn mirror(&self) -> Mirror {
+        Mirror::new(self.client.clone(), &self.address)
+    }
+
+    /// The public directory: every listing of the three public lists.
+    pub async fn directory(&self) -> Directory {
+        directory(&self.client, &self.address).await
+    }
+
+    /// Every entry of the change feed after `after` (from the start when
+    /// `None`), in pages of `limit`; returns the entries and the cursor to
+    /// resume from.
+    pub async fn feed_since(&self, after: Option<&str>, limit: u32) -> (Vec<Value>, String) {
+        let mut m = self.mirror();
+        m.cursor = after.map(str::to_owned);
+        m.limit = limit;
+        let entries = m.drain().await;
+        (entries, m.cursor.expect("a cursor after draining"))
+    }
+
+    /// The cursor at the end of the change feed now.
+    pub async fn feed_end(&self) -> String {
+        self.feed_since(None, 100).await.1
+    }
+}
+
+/// Listings keyed by `(type, id)`, as the public sees them.
+pub type Directory = std::collections::BTreeMap<(String, String), Value>;
+
+/// Every public group, event and resource, walking the list endpoints with
+/// their cursors.
+pub async fn directory(client: &reqwest::Client, base: &str) -> Directory {
+    let mut out = Directory::new();
+    for (kind, path) in [
+        ("group", "/v1/groups"),
+        ("event", "/v1/events"),
+        ("resource", "/v1/resources"),
+    ] {
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let url = match &cursor {
+                None => format!("{path}?limit=100"),
+                Some(c) => format!("{path}?limit=100&cursor={c}"),
+            };
+            let page = send_to(client, base, Method::GET, &url, None, None, &[])
+                .await
+                .expect(200);
+            for item in page["data"].as_array().expect("data") {
+                let id = item["id"].as_str().expect("an id").to_owned();
+                let previous = out.insert((kind.to_owned(), id.clone()), item.clone());
+                assert!(previous.is_none(), "{path} lists {id} twice");
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// A client that follows only `GET /v1/changes` and applies what it reads.
+pub struct Mirror {
+    client: reqwest::Client,
+    base: String,
+    /// The last `next_cursor` (`None`: from the start).
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: u32,
+    /// The `type` filter, if any (e.g. `group,event`).
+    pub types: Option<String>,
+    pub listings: Directory,
+    /// Entries read so far.
+    pub seen: usize,
+}
+
+impl Mirror {
+    pub fn new(client: reqwest::Client, base: &str) -> Mirror {
+        Mirror {
+            client,
+            base: base.to_owned(),
+            cursor: None,
+            limit: 100,
+            types: None,
+            listings: Directory::new(),
+            seen: 0,
+        }
+    }
+
+    /// Read one page, apply it; returns its entries and `has_more`.
+    pub async fn poll(&mut self) -> (Vec<Value>, bool) {
+        let mut path = format!("/v1/changes?limit={}", self.limit);
+        if let Some(c) = &self.cursor {
+            path.push_str(&format!("&after={c}"));
+        }
+        if let Some(t) = &self.types {
+            path.push_str(&format!("&type={t}"));
+        }
+        let page = send_to(
+            &self.client,
+            &self.base,
+            Method::GET,
+            &path,
+            None,
+            None,
+            &[],
+        )
+        .await
+        .expect(200);
+        let entries = page["data"].as_array().expect("data").clone();
+        assert!(entries.len() <= self.limit as usize, "page over the limit");
+        for e in &entries {
+            self.apply(e);
+        }
+        self.seen += entries.len();
+        let next = page["next_cursor"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no next_cursor in {page}"));
+        if let Some(last) = entries.last() {
+            assert_eq!(
+                last["cursor"], next,
+                "next_cursor is the last entry's cursor"
+            );
+        }
+        self.cursor = Some(next.to_owned());
+        (entries, page["has_more"].as_bool().expect("has_more"))
+    }
+
+    /// Read until the feed has nothing more; returns what was read.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        let mut all = Vec::new();
+        for _ in 0..100_000 {
+            let (entries, more) = self.poll().await;
+            let empty = entries.is_empty();
+            all.extend(entries);
+            if !more || empty {
+                return all;
+            }
+        }
+        panic!("the change feed never ends");
+    }
+
+    pub fn apply(&mut self, e: &Value) {
+        let kind = e["type"].as_str().expect("type").to_owned();
+        let id = e["id"].as_str().expect("id").to_owned();
+        assert!(e["cursor"].is_string(), "an entry without cursor: {e}");
+        assert!(
+            e["changed_at"].is_string(),
+            "an entry without changed_at: {e}"
+        );
+        match e["action"].as_str() {
+            Some("upsert") => {
+                assert_eq!(e["data"]["id"], e["id"], "upsert data is the listing: {e}");
+                self.listings.insert((kind, id), e["data"].clone());
+            }
+            Some("delete") => {
+                assert!(e["data"].is_null(), "a tombstone carries no data: {e}");
+                self.listings.remove(&(kind, id));
+            }
+            other => panic!("unknown action {other:?} in {e}"),
+        }
+    }
+}
+
+/// Assert that two directories hold the same listings, field for field.
+pub fn assert_same_directory(what: &str, mirror: &Directory, directory: &Directory) {
+    let mut problems = Vec::new();
+    for (key, listed) in directory {
+        match mirror.get(key) {
+            None => problems.push(format!("{key:?} is listed but missing from the mirror")),
+            Some(m) if m != listed => {
+                let mut fields = Vec::new();
+                if let (Some(a), Some(b)) = (m.as_object(), listed.as_object()) {
+                    for k in a.keys().chain(b.keys()) {
+                        if a.get(k) != b.get(k) && !fields.contains(k) {
+                            fields.push(k.clone());
+                        }
+                    }
+                }
+                problems.push(format!(
+                    "{key:?} differs in {fields:?}: mirror {} / list {}",
+                    fields
+                        .iter()
+                        .map(|f| format!("{f}={}", m[f]))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    fields
+                        .iter()
+                        .map(|f| format!("{f}={}", listed[f]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for key in mirror.keys() {
+        if !directory.contains_key(key) {
+            problems.push(format!("{key:?} is in the mirror but not listed"));
+        }
+    }
+    if !problems.is_empty() {
+        let n = problems.len();
+        problems.truncate(15);
+        panic!(
+            "{what}: the mirror ({} listings) differs from the directory ({} listings) in {n} places:\n{}",
+            mirror.len(),
+            directory.len(),
+            problems.join("\n")
+        );
+    }
+}
+
+/// A fresh database of the backend `TEST_DATABASE_URL` chooses, migrated,
+/// with a small pool, and no app on it.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    pub pool: circles::db::Pool,
+    pg: Option<PgDatabase>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn test_database() -> TestDatabase {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (pg, url, backend) = match server {
+        Some(server) => {
+            let db = PgDatabase::create(&server);
+            let url = db.url();
+            (Some(db), url, Backend::Postgres)
+        }
+        None => (
+            None,
+            dir.path().join("circles.db").to_string_lossy().into_owned(),
+            Backend::Sqlite,
+        ),
+    };
+    let pool = circles::db::connect(&url, 2).expect("a bootstrap pool");
+    TestDatabase {
+        url,
+        backend,
+        pool,
+        pg,
+        dir,
     }
 }

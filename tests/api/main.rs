@@ -4,15 +4,20 @@
 
 mod auth;
 mod calendar;
+mod changes;
 mod concurrency;
+mod crash;
 mod events;
 mod helpers;
+mod idempotency;
 mod merge_patch;
 mod occurrences;
 mod openapi;
 mod operations;
 mod pagination;
+mod preconditions;
 mod resources;
+mod sync;
 mod taxonomies;
 mod tenancy;
 mod validation;
