@@ -41,6 +41,16 @@ pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(k.to_owned()))
 }
 
+/// A stored key: request hash, completed, status, body, location, created.
+type StoredKey = (
+    String,
+    bool,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    chrono::NaiveDateTime,
+);
+
 enum Begin {
     Proceed,
     Replay {
@@ -58,14 +68,7 @@ fn begin(conn: &mut DbConnection, org: &str, key: &str, hash: &str) -> Result<Be
                 .filter(idempotency_keys::created_at.lt(now - Duration::hours(KEEP))),
         )
         .execute(conn)?;
-        let existing: Option<(
-            String,
-            bool,
-            Option<i32>,
-            Option<String>,
-            Option<String>,
-            chrono::NaiveDateTime,
-        )> = idempotency_keys::table
+        let existing: Option<StoredKey> = idempotency_keys::table
             .find((org, key))
             .select((
                 idempotency_keys::request_hash,

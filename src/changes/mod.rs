@@ -204,6 +204,19 @@ pub fn prune(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<(usi
                 diesel::update(change_horizon::table.find(1))
                     .set(change_horizon::min_seq.eq(h))
                     .execute(conn)?;
+                // Entries kept below the horizon move after it, in order, so
+                // every cursor the feed hands out from now on is at or past
+                // the horizon (and a walk from the start never meets a 410).
+                if let DbConnection::Pg(c) = conn {
+                    diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"))
+                        .execute(c)?;
+                }
+                diesel::sql_query(format!(
+                    "INSERT INTO changes (entity_type, entity_id, organization_id, changed_at) \
+                     SELECT entity_type, entity_id, organization_id, changed_at FROM changes WHERE seq < {h} ORDER BY seq"
+                ))
+                .execute(conn)?;
+                diesel::sql_query(format!("DELETE FROM changes WHERE seq < {h}")).execute(conn)?;
             }
         }
         Ok((superseded + tombstones, h))

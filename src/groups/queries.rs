@@ -629,7 +629,7 @@ pub fn find_many_by_external_id(
     conn: &mut DbConnection,
     org: &str,
     exts: &[String],
-) -> Result<HashMap<String, (String, GroupWrite, i64)>, ApiError> {
+) -> Result<crate::sync::Existing<GroupWrite>, ApiError> {
     let mut out = HashMap::new();
     for chunk in exts.chunks(500) {
         let rows: Vec<GroupRow> = support_groups::table

@@ -2,7 +2,7 @@
 //! and `POST /v1/sync/{groups|events|resources}`.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,6 +15,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::events::dto::EventWrite;
 use crate::extract::{is_json, parse_json, Query, RawBody, RawBodyLimited, MAX_SYNC_BODY_BYTES};
 use crate::groups::dto::GroupWrite;
+use crate::middleware::IfMatch;
 use crate::resources::dto::ResourceWrite;
 use crate::routes::resource;
 use crate::state::AppState;
@@ -51,6 +52,7 @@ fn require_json(ct: Option<&str>) -> Result<(), ApiError> {
 
 async fn put_by_external_id<K: SyncKind>(
     state: &AppState,
+    precondition: Option<IfMatch>,
     caller: Caller,
     ext: String,
     body: RawBody,
@@ -78,7 +80,7 @@ async fn put_by_external_id<K: SyncKind>(
     let org = caller.organization_id;
     let (outcome, id, view) = state
         .db(move |conn| {
-            let (outcome, id, _) = upsert::<K>(conn, &org, &w, &p)?;
+            let (outcome, id, _) = upsert::<K>(conn, &org, &w, &p, precondition.as_ref())?;
             let view = K::owner_view(conn, &org, &id)?;
             Ok((outcome, id, view))
         })
@@ -173,7 +175,10 @@ macro_rules! put_doc {
         #[utoipa::path(
             put, path = $path, tag = "sync", operation_id = $op,
             summary = concat!("Upsert a ", $noun, " by external id"),
-            params(("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue")),
+            params(
+                ("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue"),
+                ("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since (or does not exist), the answer is `412` and nothing is written"),
+            ),
             request_body = $body,
             responses(
                 (status = 200, description = "Replaced, or unchanged", body = $resp),
@@ -182,6 +187,7 @@ macro_rules! put_doc {
                 (status = 400, description = "Malformed JSON or path", body = Problem, content_type = "application/problem+json"),
                 (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
+                (status = 412, description = "`If-Match` names an older version, or there is no such listing", body = Problem, content_type = "application/problem+json"),
                 (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
                 (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -190,11 +196,12 @@ macro_rules! put_doc {
         )]
         pub async fn $fn(
             state: web::Data<AppState>,
+            req: HttpRequest,
             path: web::Path<String>,
             Authenticated(caller): Authenticated,
             body: RawBody,
         ) -> Result<HttpResponse, ApiError> {
-            put_by_external_id::<$kind>(&state, caller, path.into_inner(), body).await
+            put_by_external_id::<$kind>(&state, IfMatch::from_request(&req), caller, path.into_inner(), body).await
         }
     };
 }

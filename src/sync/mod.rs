@@ -15,8 +15,12 @@ use crate::changes::ListingType;
 use crate::db::schema::{events, resources, support_groups};
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::middleware::IfMatch;
 
 pub use handlers::configure;
+
+/// Existing listings by external id: id, stored values, version.
+pub type Existing<W> = std::collections::HashMap<String, (String, W, i64)>;
 
 /// Most items (upserts and deletes together) in one bulk sync.
 pub const MAX_SYNC_ITEMS: usize = 1000;
@@ -75,7 +79,7 @@ pub trait SyncKind: 'static {
         conn: &mut DbConnection,
         org: &str,
         exts: &[String],
-    ) -> Result<std::collections::HashMap<String, (String, Self::Write, i64)>, ApiError> {
+    ) -> Result<Existing<Self::Write>, ApiError> {
         let mut map = std::collections::HashMap::new();
         for ext in exts {
             if let Some(found) = Self::current_by_external_id(conn, org, ext)? {
@@ -99,6 +103,7 @@ pub trait SyncKind: 'static {
         id: &str,
         w: &Self::Write,
         p: &Self::Prepared,
+        precondition: Option<&IfMatch>,
     ) -> Result<(String, i64), ApiError>;
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError>;
     /// The owner's view of a listing, as JSON.
@@ -120,18 +125,27 @@ pub fn upsert<K: SyncKind>(
     org: &str,
     w: &K::Write,
     p: &K::Prepared,
+    precondition: Option<&IfMatch>,
 ) -> Result<(Outcome, String, i64), ApiError> {
     let ext = K::external_id(w)
         .ok_or_else(|| ApiError::field("external_id", "is required to sync"))?
         .to_owned();
     match K::current_by_external_id(conn, org, &ext)? {
+        // `If-Match` on a listing that does not exist cannot hold (RFC 9110).
+        None if precondition.is_some() => Err(ApiError::PreconditionFailed(
+            "`If-Match` was sent, but you have no listing with this `external_id`".into(),
+        )),
         None => {
             let id = K::create(conn, org, w, p)?;
             Ok((Outcome::Created, id, 1))
         }
-        Some((id, current, version)) if &current == w => Ok((Outcome::Unchanged, id, version)),
+        Some((id, current, version)) if &current == w => {
+            IfMatch::check(precondition, version)?;
+            Ok((Outcome::Unchanged, id, version))
+        }
         Some((id, _, _)) => {
-            let (id, v) = K::replace(conn, org, &id, w, p)?;
+            // Checked again under the row lock by the update.
+            let (id, v) = K::replace(conn, org, &id, w, p, precondition)?;
             Ok((Outcome::Updated, id, v))
         }
     }
@@ -259,6 +273,10 @@ pub fn bulk<K: SyncKind>(
     let mut prepared: Vec<(usize, K::Write, K::Prepared)> = Vec::new();
     for (i, value) in req.upsert.into_iter().enumerate() {
         let prefix = format!("upsert[{i}]");
+        let raw_external_id = value
+            .get("external_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
         let parsed = crate::extract::from_value::<K::Write>(value).and_then(|mut w| {
             if K::external_id(&w).is_none() {
                 return Err(ApiError::Validation(vec![FieldError::new(
@@ -285,7 +303,7 @@ pub fn bulk<K: SyncKind>(
             Err(e) => results.push(ItemResult {
                 index: i,
                 operation: "upsert".into(),
-                external_id: None,
+                external_id: raw_external_id,
                 outcome: Outcome::Failed,
                 id: None,
                 version: None,
@@ -378,7 +396,7 @@ fn apply<K: SyncKind>(
     prepared: &[(usize, K::Write, K::Prepared)],
     deletes: &[String],
     first_delete: usize,
-    existing: &std::collections::HashMap<String, (String, K::Write, i64)>,
+    existing: &Existing<K::Write>,
     results: &mut [ItemResult],
     isolate: bool,
 ) -> Result<bool, ApiError> {
@@ -390,7 +408,7 @@ fn apply<K: SyncKind>(
                 Ok((Outcome::Unchanged, id.clone(), *version))
             }
             Some((id, _, _)) => {
-                K::replace(conn, org, id, w, p).map(|(id, v)| (Outcome::Updated, id, v))
+                K::replace(conn, org, id, w, p, None).map(|(id, v)| (Outcome::Updated, id, v))
             }
             None if isolate => K::create(conn, org, w, p).map(|id| (Outcome::Created, id, 1)),
             None => K::insert(conn, org, w, p).map(|id| (Outcome::Created, id, 1)),
@@ -511,8 +529,9 @@ impl SyncKind for Groups {
         id: &str,
         w: &Self::Write,
         _: &(),
+        precondition: Option<&IfMatch>,
     ) -> Result<(String, i64), ApiError> {
-        crate::groups::queries::update(conn, org, id, None, |_| Ok(w.clone()))
+        crate::groups::queries::update(conn, org, id, precondition, |_| Ok(w.clone()))
             .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
@@ -587,8 +606,9 @@ impl SyncKind for Events {
         id: &str,
         w: &Self::Write,
         p: &Self::Prepared,
+        precondition: Option<&IfMatch>,
     ) -> Result<(String, i64), ApiError> {
-        crate::events::queries::update(conn, org, id, None, |_| Ok((w.clone(), p.clone())))
+        crate::events::queries::update(conn, org, id, precondition, |_| Ok((w.clone(), p.clone())))
             .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
@@ -663,8 +683,9 @@ impl SyncKind for Resources {
         id: &str,
         w: &Self::Write,
         _: &(),
+        precondition: Option<&IfMatch>,
     ) -> Result<(String, i64), ApiError> {
-        crate::resources::queries::update(conn, org, id, None, |_| Ok(w.clone()))
+        crate::resources::queries::update(conn, org, id, precondition, |_| Ok(w.clone()))
             .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {

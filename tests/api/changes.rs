@@ -290,7 +290,8 @@ impl World<'_> {
                         }
                         "deleted" => self.forget_ext(kind, org, &ext),
                         "not_found" => {}
-                        "failed" => assert!(bad && ext.is_empty(), "{res}"),
+                        // A failed item keeps the external_id it was sent with.
+                        "failed" => assert!(bad && ext == "sync-bad", "{res}"),
                         other => panic!("outcome {other}: {answer}"),
                     }
                 }
