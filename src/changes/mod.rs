@@ -59,6 +59,29 @@ impl ListingType {
     }
 }
 
+/// The statements that append an entry for listing `id` (run them inside
+/// the change's transaction, possibly batched with the change's own).
+pub fn record_sql(
+    conn: &DbConnection,
+    kind: ListingType,
+    id: &str,
+    organization_id: &str,
+) -> QueryResult<String> {
+    let (id, org) = (
+        crate::db::sql_token(id)?,
+        crate::db::sql_token(organization_id)?,
+    );
+    let now = Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S%.6f");
+    let insert = format!(
+        "INSERT INTO changes (entity_type, entity_id, organization_id, changed_at) VALUES ('{}', '{id}', '{org}', '{now}');",
+        kind.as_str()
+    );
+    Ok(match conn {
+        DbConnection::Pg(_) => format!("SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY}); {insert}"),
+        DbConnection::Sqlite(_) => insert,
+    })
+}
+
 /// Append an entry for listing `id` (call inside the change's transaction).
 /// One round trip: the lock and the insert go as one batch.
 pub fn record(
@@ -67,21 +90,8 @@ pub fn record(
     id: &str,
     organization_id: &str,
 ) -> QueryResult<()> {
-    let (id, org) = (
-        crate::db::sql_token(id)?,
-        crate::db::sql_token(organization_id)?,
-    );
-    let now = Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S%.6f");
-    let insert = format!(
-        "INSERT INTO changes (entity_type, entity_id, organization_id, changed_at) VALUES ('{}', '{id}', '{org}', '{now}')",
-        kind.as_str()
-    );
-    match conn {
-        DbConnection::Pg(c) => c.batch_execute(&format!(
-            "SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY}); {insert}"
-        )),
-        DbConnection::Sqlite(c) => c.batch_execute(&insert),
-    }
+    let sql = record_sql(conn, kind, id, organization_id)?;
+    conn.batch_execute(&sql)
 }
 
 /// Record the listings of an organization whose embedded summary changed.

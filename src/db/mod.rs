@@ -253,15 +253,10 @@ pub fn sql_token(s: &str) -> QueryResult<&str> {
 /// One listing's rows in a join table: `(table, owner column, value column, values)`.
 pub type JoinRows<'a> = (&'static str, &'static str, &'static str, Vec<&'a str>);
 
-/// Replace a listing's rows in several join tables in one round trip. The
-/// values are ids and vocabulary tokens (see [`sql_token`]). With `fresh`
-/// (a new listing) there is nothing to delete first.
-pub fn replace_join_rows(
-    conn: &mut DbConnection,
-    owner: &str,
-    tables: &[JoinRows<'_>],
-    fresh: bool,
-) -> QueryResult<()> {
+/// The statements that replace a listing's rows in several join tables.
+/// The values are ids and vocabulary tokens (see [`sql_token`]). With
+/// `fresh` (a new listing) there is nothing to delete first.
+pub fn join_rows_sql(owner: &str, tables: &[JoinRows<'_>], fresh: bool) -> QueryResult<String> {
     let owner = sql_token(owner)?;
     let mut sql = String::new();
     for (table, owner_col, value_col, values) in tables {
@@ -281,6 +276,17 @@ pub fn replace_join_rows(
             ));
         }
     }
+    Ok(sql)
+}
+
+/// Replace a listing's rows in several join tables in one round trip.
+pub fn replace_join_rows(
+    conn: &mut DbConnection,
+    owner: &str,
+    tables: &[JoinRows<'_>],
+    fresh: bool,
+) -> QueryResult<()> {
+    let sql = join_rows_sql(owner, tables, fresh)?;
     if sql.is_empty() {
         Ok(())
     } else {

@@ -81,6 +81,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        content_hash -> Nullable<Text>,
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::dto::*;
@@ -66,6 +67,8 @@ pub struct GroupRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// Fingerprint of the stored values (see [`crate::sync::fingerprint`]).
+    pub content_hash: Option<String>,
 }
 
 /// The columns a write sets (everything but identity, version and times).
@@ -112,6 +115,7 @@ struct GroupColumns {
     contact_phone: Option<String>,
     contact_url: Option<String>,
     status: &'static str,
+    content_hash: Option<String>,
 }
 
 impl GroupColumns {
@@ -161,6 +165,7 @@ impl GroupColumns {
             contact_phone: k.phone,
             contact_url: k.url,
             status: w.status.as_str(),
+            content_hash: Some(crate::sync::fingerprint(w)?),
         })
     }
 }
@@ -527,43 +532,43 @@ pub fn responses(
         .collect()
 }
 
+/// A group's rows in its join tables.
+fn attribute_rows(w: &GroupWrite) -> Vec<crate::db::JoinRows<'_>> {
+    vec![
+        (
+            "group_topics",
+            "group_id",
+            "topic",
+            w.topics.iter().map(|t| t.as_str()).collect(),
+        ),
+        (
+            "group_languages",
+            "group_id",
+            "language",
+            w.languages.iter().map(String::as_str).collect(),
+        ),
+        (
+            "group_recovery_stages",
+            "group_id",
+            "stage",
+            w.recovery_stages.iter().map(|t| t.as_str()).collect(),
+        ),
+        (
+            "group_support_types",
+            "group_id",
+            "support_type",
+            w.support_types.iter().map(|t| t.as_str()).collect(),
+        ),
+    ]
+}
+
 fn replace_attributes(
     conn: &mut DbConnection,
     id: &str,
     w: &GroupWrite,
     fresh: bool,
 ) -> QueryResult<()> {
-    crate::db::replace_join_rows(
-        conn,
-        id,
-        &[
-            (
-                "group_topics",
-                "group_id",
-                "topic",
-                w.topics.iter().map(|t| t.as_str()).collect(),
-            ),
-            (
-                "group_languages",
-                "group_id",
-                "language",
-                w.languages.iter().map(String::as_str).collect(),
-            ),
-            (
-                "group_recovery_stages",
-                "group_id",
-                "stage",
-                w.recovery_stages.iter().map(|t| t.as_str()).collect(),
-            ),
-            (
-                "group_support_types",
-                "group_id",
-                "support_type",
-                w.support_types.iter().map(|t| t.as_str()).collect(),
-            ),
-        ],
-        fresh,
-    )
+    crate::db::replace_join_rows(conn, id, &attribute_rows(w), fresh)
 }
 
 fn external_id_taken(ext: &str) -> ApiError {
@@ -605,8 +610,15 @@ pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<Stri
         ))
         .execute(conn)
         .map_err(|e| on_write_error(e, w))?;
-    replace_attributes(conn, &id, w, true)?;
-    crate::changes::record(conn, crate::changes::ListingType::Group, &id, org)?;
+    // The join rows and the change-log entry go in one round trip.
+    let mut sql = crate::db::join_rows_sql(&id, &attribute_rows(w), true)?;
+    sql.push_str(&crate::changes::record_sql(
+        conn,
+        crate::changes::ListingType::Group,
+        &id,
+        org,
+    )?);
+    conn.batch_execute(&sql)?;
     Ok(id)
 }
 
@@ -623,27 +635,29 @@ pub fn create_id(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<S
     crate::db::write_transaction(conn, |conn| insert(conn, org, w))
 }
 
-/// Live groups of `org` by external id, with their stored values and
-/// versions: two queries for any number of ids.
+/// Live groups of `org` by external id: id, stored fingerprint and version,
+/// one query per 500 ids.
 pub fn find_many_by_external_id(
     conn: &mut DbConnection,
     org: &str,
     exts: &[String],
-) -> Result<crate::sync::Existing<GroupWrite>, ApiError> {
+) -> Result<crate::sync::Existing, ApiError> {
     let mut out = HashMap::new();
     for chunk in exts.chunks(500) {
-        let rows: Vec<GroupRow> = support_groups::table
+        let rows: Vec<(Option<String>, String, i64, Option<String>)> = support_groups::table
             .filter(support_groups::organization_id.eq(org))
             .filter(support_groups::external_id.eq_any(chunk))
             .filter(support_groups::deleted_at.is_null())
-            .select(GroupRow::as_select())
+            .select((
+                support_groups::external_id,
+                support_groups::id,
+                support_groups::version,
+                support_groups::content_hash,
+            ))
             .load(conn)?;
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let attrs = attributes(conn, &ids)?;
-        for row in rows {
-            let w = row.to_write(&attrs.get(&row.id).cloned().unwrap_or_default())?;
-            if let Some(ext) = row.external_id.clone() {
-                out.insert(ext, (row.id.clone(), w, row.version));
+        for (ext, id, version, hash) in rows {
+            if let Some(ext) = ext {
+                out.insert(ext, (id, hash, version));
             }
         }
     }

@@ -19,8 +19,20 @@ use crate::middleware::IfMatch;
 
 pub use handlers::configure;
 
-/// Existing listings by external id: id, stored values, version.
-pub type Existing<W> = std::collections::HashMap<String, (String, W, i64)>;
+/// Existing listings by external id: id, fingerprint of the stored values
+/// (`None`: unknown, compare as changed), version.
+pub type Existing = std::collections::HashMap<String, (String, Option<String>, i64)>;
+
+/// Fingerprint of a normalized write body: equal bodies, equal fingerprints.
+/// (Validation sorts and normalizes lists, so the JSON is canonical.)
+pub fn fingerprint<W: Serialize>(w: &W) -> Result<String, ApiError> {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(w).map_err(ApiError::internal)?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
 
 /// Most items (upserts and deletes together) in one bulk sync.
 pub const MAX_SYNC_ITEMS: usize = 1000;
@@ -79,11 +91,11 @@ pub trait SyncKind: 'static {
         conn: &mut DbConnection,
         org: &str,
         exts: &[String],
-    ) -> Result<Existing<Self::Write>, ApiError> {
+    ) -> Result<Existing, ApiError> {
         let mut map = std::collections::HashMap::new();
         for ext in exts {
-            if let Some(found) = Self::current_by_external_id(conn, org, ext)? {
-                map.insert(ext.clone(), found);
+            if let Some((id, current, version)) = Self::current_by_external_id(conn, org, ext)? {
+                map.insert(ext.clone(), (id, Some(fingerprint(&current)?), version));
             }
         }
         Ok(map)
@@ -396,7 +408,7 @@ fn apply<K: SyncKind>(
     prepared: &[(usize, K::Write, K::Prepared)],
     deletes: &[String],
     first_delete: usize,
-    existing: &Existing<K::Write>,
+    existing: &Existing,
     results: &mut [ItemResult],
     isolate: bool,
 ) -> Result<bool, ApiError> {
@@ -404,7 +416,7 @@ fn apply<K: SyncKind>(
     for (i, w, p) in prepared {
         let ext = K::external_id(w).unwrap_or_default();
         let outcome = match existing.get(ext) {
-            Some((id, current, version)) if current == w => {
+            Some((id, stored, version)) if stored.as_deref() == Some(fingerprint(w)?.as_str()) => {
                 Ok((Outcome::Unchanged, id.clone(), *version))
             }
             Some((id, _, _)) => {
