@@ -240,6 +240,32 @@ pub fn online_from_columns(
     }))
 }
 
+/// `409 external_id_taken`: another live listing of the organization has
+/// this `external_id` (`noun` is the plural kind, e.g. `groups`).
+pub fn external_id_taken(noun: &str, ext: &str) -> crate::error::ApiError {
+    crate::error::ApiError::Conflict {
+        code: "external_id_taken",
+        detail: format!("another of your {noun} already has external_id `{ext}`"),
+    }
+}
+
+/// Map a write's database error: a unique violation on a listing table can
+/// only be its `external_id` index (the unique index is the check, also for
+/// two writers racing).
+pub fn on_write_error(
+    e: diesel::result::Error,
+    external_id: Option<&str>,
+    noun: &str,
+) -> crate::error::ApiError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match (&e, external_id) {
+        (Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _), Some(ext)) => {
+            external_id_taken(noun, ext)
+        }
+        _ => e.into(),
+    }
+}
+
 /// The organization behind a listing.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganizationSummary {

@@ -434,50 +434,6 @@ fn check_group(conn: &mut DbConnection, org: &str, w: &EventWrite) -> Result<(),
     Ok(())
 }
 
-fn external_id_taken(ext: &str) -> ApiError {
-    ApiError::Conflict {
-        code: "external_id_taken",
-        detail: format!("another of your events already has external_id `{ext}`"),
-    }
-}
-
-/// A unique violation on write can only be the `external_id` index.
-fn on_write_error(e: diesel::result::Error, w: &EventWrite) -> ApiError {
-    match (&e, &w.external_id) {
-        (
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ),
-            Some(ext),
-        ) => external_id_taken(ext),
-        _ => e.into(),
-    }
-}
-
-fn check_external_id(
-    conn: &mut DbConnection,
-    org: &str,
-    w: &EventWrite,
-    except: Option<&str>,
-) -> Result<(), ApiError> {
-    let Some(ext) = &w.external_id else {
-        return Ok(());
-    };
-    let mut q = events::table
-        .filter(events::organization_id.eq(org))
-        .filter(events::external_id.eq(ext))
-        .filter(events::deleted_at.is_null())
-        .into_boxed();
-    if let Some(id) = except {
-        q = q.filter(events::id.ne(id));
-    }
-    if q.count().get_result::<i64>(conn)? > 0 {
-        return Err(external_id_taken(ext));
-    }
-    Ok(())
-}
-
 fn replace_topics(conn: &mut DbConnection, id: &str, topics: &[Topic]) -> QueryResult<()> {
     diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id))).execute(conn)?;
     for t in topics {
@@ -501,7 +457,6 @@ pub fn create(
     let cols = EventColumns::from_write(w, r)?;
     crate::db::write_transaction(conn, |conn| {
         check_group(conn, org, w)?;
-        check_external_id(conn, org, w, None)?;
         let id = uuid::Uuid::now_v7().to_string();
         let now = Utc::now().naive_utc();
         diesel::insert_into(events::table)
@@ -514,7 +469,7 @@ pub fn create(
                 &cols,
             ))
             .execute(conn)
-            .map_err(|e| on_write_error(e, w))?;
+            .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "events"))?;
         replace_topics(conn, &id, &w.topics)?;
         crate::changes::record(conn, crate::changes::ListingType::Event, &id, org)?;
         find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("event vanished after insert"))
@@ -543,7 +498,6 @@ where
             change(current.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?)?;
         let cols = EventColumns::from_write(&next, &recurrence)?;
         check_group(conn, org, &next)?;
-        check_external_id(conn, org, &next, Some(id))?;
         diesel::update(events::table.find(id))
             .set((
                 &cols,
@@ -551,7 +505,9 @@ where
                 events::updated_at.eq(Utc::now().naive_utc()),
             ))
             .execute(conn)
-            .map_err(|e| on_write_error(e, &next))?;
+            .map_err(|e| {
+                crate::listing::on_write_error(e, next.external_id.as_deref(), "events")
+            })?;
         replace_topics(conn, id, &next.topics)?;
         crate::changes::record(conn, crate::changes::ListingType::Event, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("event vanished after update"))

@@ -571,28 +571,6 @@ fn replace_attributes(
     crate::db::replace_join_rows(conn, id, &attribute_rows(w), fresh)
 }
 
-fn external_id_taken(ext: &str) -> ApiError {
-    ApiError::Conflict {
-        code: "external_id_taken",
-        detail: format!("another of your groups already has external_id `{ext}`"),
-    }
-}
-
-/// A unique violation on write can only be the `external_id` index (two
-/// writers racing past [`check_external_id`]).
-fn on_write_error(e: diesel::result::Error, w: &GroupWrite) -> ApiError {
-    match (&e, &w.external_id) {
-        (
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ),
-            Some(ext),
-        ) => external_id_taken(ext),
-        _ => e.into(),
-    }
-}
-
 /// Insert a group (inside a transaction); returns its id. The unique index
 /// on `external_id` catches a duplicate, reported as `external_id_taken`.
 pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
@@ -609,7 +587,7 @@ pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<Stri
             &cols,
         ))
         .execute(conn)
-        .map_err(|e| on_write_error(e, w))?;
+        .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "groups"))?;
     // The join rows and the change-log entry go in one round trip.
     let mut sql = crate::db::join_rows_sql(&id, &attribute_rows(w), true)?;
     sql.push_str(&crate::changes::record_sql(
@@ -711,7 +689,9 @@ where
                 support_groups::updated_at.eq(Utc::now().naive_utc()),
             ))
             .execute(conn)
-            .map_err(|e| on_write_error(e, &next))?;
+            .map_err(|e| {
+                crate::listing::on_write_error(e, next.external_id.as_deref(), "groups")
+            })?;
         replace_attributes(conn, id, &next, false)?;
         crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))

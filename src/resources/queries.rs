@@ -357,50 +357,6 @@ fn replace_attributes(conn: &mut DbConnection, id: &str, w: &ResourceWrite) -> Q
     Ok(())
 }
 
-fn external_id_taken(ext: &str) -> ApiError {
-    ApiError::Conflict {
-        code: "external_id_taken",
-        detail: format!("another of your resources already has external_id `{ext}`"),
-    }
-}
-
-/// A unique violation on write can only be the `external_id` index.
-fn on_write_error(e: diesel::result::Error, w: &ResourceWrite) -> ApiError {
-    match (&e, &w.external_id) {
-        (
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ),
-            Some(ext),
-        ) => external_id_taken(ext),
-        _ => e.into(),
-    }
-}
-
-fn check_external_id(
-    conn: &mut DbConnection,
-    org: &str,
-    w: &ResourceWrite,
-    except: Option<&str>,
-) -> Result<(), ApiError> {
-    let Some(ext) = &w.external_id else {
-        return Ok(());
-    };
-    let mut q = resources::table
-        .filter(resources::organization_id.eq(org))
-        .filter(resources::external_id.eq(ext))
-        .filter(resources::deleted_at.is_null())
-        .into_boxed();
-    if let Some(id) = except {
-        q = q.filter(resources::id.ne(id));
-    }
-    if q.count().get_result::<i64>(conn)? > 0 {
-        return Err(external_id_taken(ext));
-    }
-    Ok(())
-}
-
 /// Create a resource for organization `org` from a validated body.
 pub fn create(
     conn: &mut DbConnection,
@@ -409,7 +365,6 @@ pub fn create(
 ) -> Result<ResourceRow, ApiError> {
     let cols = ResourceColumns::from_write(w);
     crate::db::write_transaction(conn, |conn| {
-        check_external_id(conn, org, w, None)?;
         let id = uuid::Uuid::now_v7().to_string();
         let now = Utc::now().naive_utc();
         diesel::insert_into(resources::table)
@@ -422,7 +377,9 @@ pub fn create(
                 &cols,
             ))
             .execute(conn)
-            .map_err(|e| on_write_error(e, w))?;
+            .map_err(|e| {
+                crate::listing::on_write_error(e, w.external_id.as_deref(), "resources")
+            })?;
         replace_attributes(conn, &id, w)?;
         crate::changes::record(conn, crate::changes::ListingType::Resource, &id, org)?;
         find_owned(conn, &id, org)?
@@ -450,7 +407,6 @@ where
         let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
         let next = change(current.to_write(&attrs.get(id).cloned().unwrap_or_default())?)?;
         let cols = ResourceColumns::from_write(&next);
-        check_external_id(conn, org, &next, Some(id))?;
         diesel::update(resources::table.find(id))
             .set((
                 &cols,
@@ -458,7 +414,9 @@ where
                 resources::updated_at.eq(Utc::now().naive_utc()),
             ))
             .execute(conn)
-            .map_err(|e| on_write_error(e, &next))?;
+            .map_err(|e| {
+                crate::listing::on_write_error(e, next.external_id.as_deref(), "resources")
+            })?;
         replace_attributes(conn, id, &next)?;
         crate::changes::record(conn, crate::changes::ListingType::Resource, id, org)?;
         find_owned(conn, id, org)?
