@@ -535,6 +535,21 @@ impl SyncKind for Groups {
     ) -> Result<String, ApiError> {
         crate::groups::queries::create_id(conn, org, w)
     }
+    fn insert(
+        conn: &mut DbConnection,
+        org: &str,
+        w: &Self::Write,
+        _: &(),
+    ) -> Result<String, ApiError> {
+        crate::groups::queries::insert(conn, org, w)
+    }
+    fn current_many(
+        conn: &mut DbConnection,
+        org: &str,
+        exts: &[String],
+    ) -> Result<Existing, ApiError> {
+        crate::groups::queries::find_many_by_external_id(conn, org, exts)
+    }
     fn replace(
         conn: &mut DbConnection,
         org: &str,
