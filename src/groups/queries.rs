@@ -574,6 +574,22 @@ fn replace_attributes(
 /// Insert a group (inside a transaction); returns its id. The unique index
 /// on `external_id` catches a duplicate, reported as `external_id_taken`.
 pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
+    // The join rows and the change-log entry go in one round trip.
+    let mut sql = String::new();
+    let id = insert_deferring(conn, org, w, &mut sql)?;
+    conn.batch_execute(&sql)?;
+    Ok(id)
+}
+
+/// Insert a group's row now and append the statements for its join rows
+/// and change-log entry to `deferred`, which the caller runs before its
+/// transaction ends (a bulk sync runs them all in one round trip).
+pub fn insert_deferring(
+    conn: &mut DbConnection,
+    org: &str,
+    w: &GroupWrite,
+    deferred: &mut String,
+) -> Result<String, ApiError> {
     let cols = GroupColumns::from_write(w)?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = Utc::now().naive_utc();
@@ -588,15 +604,13 @@ pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<Stri
         ))
         .execute(conn)
         .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "groups"))?;
-    // The join rows and the change-log entry go in one round trip.
-    let mut sql = crate::db::join_rows_sql(&id, &attribute_rows(w), true)?;
-    sql.push_str(&crate::changes::record_sql(
+    deferred.push_str(&crate::db::join_rows_sql(&id, &attribute_rows(w), true)?);
+    deferred.push_str(&crate::changes::record_sql(
         conn,
         crate::changes::ListingType::Group,
         &id,
         org,
     )?);
-    conn.batch_execute(&sql)?;
     Ok(id)
 }
 

@@ -101,11 +101,13 @@ pub trait SyncKind: 'static {
         Ok(map)
     }
     /// Create inside the caller's transaction, without a savepoint of its own.
+    /// Statements it may leave in `deferred` run before the transaction ends.
     fn insert(
         conn: &mut DbConnection,
         org: &str,
         w: &Self::Write,
         p: &Self::Prepared,
+        _deferred: &mut String,
     ) -> Result<String, ApiError> {
         Self::create(conn, org, w, p)
     }
@@ -350,6 +352,7 @@ pub fn bulk<K: SyncKind>(
     // failures (or, with `atomic`, reports them all and applies nothing).
     let fast = crate::db::write_transaction(conn, |conn| {
         let existing = K::current_many(conn, org, &exts)?;
+        let mut deferred = String::new();
         apply::<K>(
             conn,
             org,
@@ -359,8 +362,13 @@ pub fn bulk<K: SyncKind>(
             &existing,
             &mut results,
             false,
-        )
-        .map(|_| ())
+            &mut deferred,
+        )?;
+        // New listings' join rows and change-log entries, in one round trip.
+        if !deferred.is_empty() {
+            diesel::connection::SimpleConnection::batch_execute(conn, &deferred)?;
+        }
+        Ok(())
     });
     match fast {
         Ok(()) => return Ok(finish(results, true)),
@@ -378,6 +386,7 @@ pub fn bulk<K: SyncKind>(
             &existing,
             &mut results,
             true,
+            &mut String::new(),
         )?;
         if atomic && failed {
             // Roll back everything; the results say which items failed.
@@ -411,6 +420,7 @@ fn apply<K: SyncKind>(
     existing: &Existing,
     results: &mut [ItemResult],
     isolate: bool,
+    deferred: &mut String,
 ) -> Result<bool, ApiError> {
     let mut failed = false;
     for (i, w, p) in prepared {
@@ -423,7 +433,7 @@ fn apply<K: SyncKind>(
                 K::replace(conn, org, id, w, p, None).map(|(id, v)| (Outcome::Updated, id, v))
             }
             None if isolate => K::create(conn, org, w, p).map(|id| (Outcome::Created, id, 1)),
-            None => K::insert(conn, org, w, p).map(|id| (Outcome::Created, id, 1)),
+            None => K::insert(conn, org, w, p, deferred).map(|id| (Outcome::Created, id, 1)),
         };
         let r = &mut results[*i];
         match outcome {
@@ -540,8 +550,9 @@ impl SyncKind for Groups {
         org: &str,
         w: &Self::Write,
         _: &(),
+        deferred: &mut String,
     ) -> Result<String, ApiError> {
-        crate::groups::queries::insert(conn, org, w)
+        crate::groups::queries::insert_deferring(conn, org, w, deferred)
     }
     fn current_many(
         conn: &mut DbConnection,
