@@ -100,9 +100,14 @@ pub async fn etags(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let version = serde_json::from_slice::<serde_json::Value>(&bytes)
+    // Only the top-level `version` is needed: skip the rest without building it.
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        version: Option<i64>,
+    }
+    let version = serde_json::from_slice::<Versioned>(&bytes)
         .ok()
-        .and_then(|v| v.get("version").and_then(|v| v.as_i64()));
+        .and_then(|v| v.version);
     let tag = match version {
         Some(v) => format!("\"{v}-{hash}\""),
         None if is_read => format!("W/\"{hash}\""),

@@ -189,15 +189,6 @@ impl ListingType {
             ListingType::Resource => "resources",
         }
     }
-
-    /// The listing's table (a trusted name, for row locks).
-    pub fn table(self) -> &'static str {
-        match self {
-            ListingType::Group => "support_groups",
-            ListingType::Event => "events",
-            ListingType::Resource => "resources",
-        }
-    }
 }
 
 /// The result of one bulk item.
