@@ -21,6 +21,9 @@ pub struct Cursor {
     pub after_id: String,
     #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// The sort the cursor belongs to, when the list has several.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
 }
 
 impl Cursor {
@@ -29,6 +32,7 @@ impl Cursor {
         Cursor {
             after_id: id.into(),
             key: None,
+            sort: None,
         }
     }
 
@@ -37,6 +41,7 @@ impl Cursor {
         Cursor {
             after_id: id.into(),
             key: Some(key.into()),
+            sort: None,
         }
     }
 }

@@ -7,7 +7,8 @@ use crate::error::{ApiError, Problem};
 use crate::events::handlers::{EventListQuery, MAX_EVENTS_PER_WINDOW};
 use crate::events::queries::{self as event_queries, EventFilter};
 use crate::extract::{uuid_path, Query};
-use crate::groups::queries::{self as group_queries, GroupFilter};
+use crate::groups::queries as group_queries;
+use crate::groups::search::GroupSearch;
 use crate::pagination::PageRequest;
 use crate::routes::{read_response, resource};
 use crate::state::AppState;
@@ -91,14 +92,18 @@ pub async fn organization_calendar(
                 .ok_or_else(|| ApiError::not_found("organization"))?;
             let mut groups = Vec::new();
             let mut page = PageRequest::new(Some(100), None)?;
-            let filter = GroupFilter {
+            let filter = GroupSearch {
                 organizations: Some(vec![org.id.clone()]),
                 ..Default::default()
             };
             loop {
-                let rows = group_queries::list_public(conn, &filter, &page)?;
-                let more = rows.len() > page.limit as usize;
-                let rows: Vec<_> = rows.into_iter().take(page.limit as usize).collect();
+                let (_, hits) = crate::groups::search::page(conn, &filter, &page)?;
+                let more = hits.len() > page.limit as usize;
+                let rows: Vec<_> = hits
+                    .into_iter()
+                    .take(page.limit as usize)
+                    .map(|h| h.group)
+                    .collect();
                 groups.extend(group_queries::responses(conn, &rows, |_| false)?);
                 match rows.last() {
                     Some(last) if more => {

@@ -115,6 +115,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                     "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
+                crate::search::register_sqlite_functions(&mut conn)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -143,7 +144,17 @@ pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbSetupError> {
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(30))
         .build(ConnectionManager::new(url))?;
-    run_migrations(&mut *pool.get()?)?;
+    let mut conn = pool.get()?;
+    run_migrations(&mut conn)?;
+    // Derived search columns of rows written before they existed, or whose
+    // next meeting has passed while the service was down.
+    crate::groups::queries::refresh_all_derived(&mut conn)
+        .map_err(|e| DbSetupError::Migration(format!("cannot refresh search data: {e}")))?;
+    if backend == Backend::Sqlite {
+        // Let the planner know the tables' sizes (a no-op when up to date).
+        conn.batch_execute("PRAGMA optimize = 0x10002")?;
+    }
+    drop(conn);
     Ok(pool)
 }
 

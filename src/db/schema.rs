@@ -82,6 +82,11 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         content_hash -> Nullable<Text>,
+        search_topics -> Nullable<Text>,
+        name_key -> Nullable<Text>,
+        geo_lat -> Nullable<Double>,
+        geo_lon -> Nullable<Double>,
+        next_meeting_at -> Nullable<Timestamp>,
     }
 }
 
@@ -161,6 +166,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        search_topics -> Nullable<Text>,
     }
 }
 
@@ -188,6 +194,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        search_topics -> Nullable<Text>,
     }
 }
 

@@ -297,6 +297,17 @@ pub struct GroupResponse {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// In a `near` search: how far the group is, in km (to 0.1 km; to the
+    /// whole km, at least 1, when its place is `on_request`). `null` for an
+    /// online group added by `include_online`. Absent outside `near` searches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 2.4)]
+    pub distance_km: Option<Option<f64>>,
+    /// In a `q` search: how well the group matches, higher is better. Only
+    /// the order is meaningful; the scale differs between deployments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3.2)]
+    pub relevance: Option<f64>,
 }
 
 /// A page of groups.
@@ -305,6 +316,13 @@ pub struct GroupPage {
     pub data: Vec<GroupResponse>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// With `include_total=true`: how many groups match, over all pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 42)]
+    pub total: Option<i64>,
+    /// With `facets=…`: how many matching groups have each value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<crate::groups::search::Facets>,
 }
 
 /// A group's meetings as a recurrence, and its cohort's bounds on the time

@@ -7,12 +7,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::*;
-use super::queries::{self, GroupFilter};
+use super::queries;
+use super::search::{self, Facet, GroupSearch, GroupSort, MeetsWhen};
 use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
-use crate::pagination::{next_link, split_page, Cursor, PageRequest};
+use crate::pagination::{next_link, split_page, PageRequest};
 use crate::routes::{read_response, resource};
+use crate::search::{Keywords, Near};
 use crate::state::AppState;
 use crate::vocab::*;
 
@@ -70,6 +72,57 @@ pub struct GroupListQuery {
     /// Only groups changed at or after this instant (RFC 3339).
     #[param(example = "2026-11-01T00:00:00Z")]
     pub updated_since: Option<DateTime<Utc>>,
+    /// Keywords, searched in the name, summary, description, topics and the
+    /// organization's name, with English stemming (`parents` finds
+    /// `parent`); every word must match, and the last one may be the start
+    /// of a word (type-ahead). Common words such as `the` or `for` are
+    /// ignored. Results come best match first unless `sort` says otherwise.
+    #[param(max_length = 200, example = "grief")]
+    pub q: Option<String>,
+    /// A point, `<latitude>,<longitude>`: only groups within `radius_km` of
+    /// it, nearest first unless `sort` says otherwise; each carries
+    /// `distance_km`. A group whose place is `area_only` or `on_request` is
+    /// placed at the centre of its area (a 0.1° cell), never at its street.
+    #[param(example = "51.5074,-0.1278")]
+    pub near: Option<String>,
+    /// Radius around `near`, in km: more than 0, at most 500 (default 25).
+    #[param(minimum = 0, maximum = 500, example = 10)]
+    pub radius_km: Option<f64>,
+    /// With `near`: also list online groups (they have no distance, and
+    /// come after the others when sorted by distance).
+    #[param(example = true)]
+    pub include_online: Option<bool>,
+    /// Days the group meets on (in its own time zone), any of.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "mon,wed")]
+    pub day: Option<String>,
+    /// Only meetings that start at or after this local time (`HH:MM`, the
+    /// group's own time zone).
+    #[param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "18:00")]
+    pub time_from: Option<String>,
+    /// Only meetings that end at or before this local time (`HH:MM`, the
+    /// group's own time zone; `00:00` means midnight at the end of the day).
+    #[param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "21:00")]
+    pub time_to: Option<String>,
+    /// Cohorts that have not begun yet and start before this date.
+    #[param(example = "2027-02-01")]
+    pub starts_before: Option<chrono::NaiveDate>,
+    /// Groups whose meetings are set in this IANA time zone, e.g. online
+    /// groups that meet at a time that suits you.
+    #[param(example = "Europe/London")]
+    pub timezone: Option<String>,
+    /// The order: `relevance` (needs `q`; the default with it), `distance`
+    /// (needs `near`; the default with it), `next_meeting`, `name`,
+    /// `updated` (most recent first) or `created` (oldest first, the default
+    /// otherwise). Ties are broken by id, so pages never overlap.
+    #[param(value_type = Option<GroupSort>, example = "next_meeting")]
+    pub sort: Option<GroupSort>,
+    /// Add `total`, the number of matching groups over all pages.
+    #[param(example = true)]
+    pub include_total: Option<bool>,
+    /// Add counts per value for these facets, over all matching groups:
+    /// `topic`, `format`, `language`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = "topic,format,language")]
+    pub facets: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<u32>,
@@ -78,9 +131,37 @@ pub struct GroupListQuery {
 }
 
 impl GroupListQuery {
-    fn filter(&self) -> Result<GroupFilter, ApiError> {
+    fn search(&self) -> Result<GroupSearch, ApiError> {
         let nonempty = |v: Option<Vec<String>>| v.filter(|l| !l.is_empty());
-        Ok(GroupFilter {
+        let keywords = self
+            .q
+            .as_deref()
+            .map(Keywords::parse)
+            .transpose()?
+            .flatten();
+        let near = self
+            .near
+            .as_deref()
+            .map(|n| Near::parse(n, self.radius_km))
+            .transpose()?;
+        if near.is_none() {
+            if self.radius_km.is_some() {
+                return Err(needs_near("radius_km"));
+            }
+            if self.include_online.is_some() {
+                return Err(needs_near("include_online"));
+            }
+        }
+        let timezone = match &self.timezone {
+            Some(tz) if tz.parse::<chrono_tz::Tz>().is_err() => {
+                return Err(ApiError::InvalidQuery(FieldError::new(
+                    "timezone",
+                    "must be an IANA time zone name such as `Europe/London`",
+                )))
+            }
+            tz => tz.clone(),
+        };
+        Ok(GroupSearch {
             topics: vocab_list("topic", self.topic.as_deref())?.filter(|l| !l.is_empty()),
             formats: vocab_list("format", self.format.as_deref())?.filter(|l| !l.is_empty()),
             enrollments: vocab_list("enrollment", self.enrollment.as_deref())?
@@ -99,8 +180,23 @@ impl GroupListQuery {
             organizations: nonempty(str_list(self.organization.as_deref())),
             accepting_new_members: self.accepting_new_members,
             updated_since: self.updated_since.map(|t| t.naive_utc()),
+            keywords,
+            near,
+            include_online: self.include_online.unwrap_or(false),
+            meets: MeetsWhen::parse(
+                self.day.as_deref(),
+                self.time_from.as_deref(),
+                self.time_to.as_deref(),
+            )?,
+            starts_between: self.starts_before.map(|d| (Utc::now().date_naive(), d)),
+            timezone,
+            sort: self.sort,
         })
     }
+}
+
+fn needs_near(name: &str) -> ApiError {
+    ApiError::InvalidQuery(FieldError::new(name, "is only allowed with `near`"))
 }
 
 /// List published groups.
@@ -125,22 +221,51 @@ pub async fn list_groups(
     req: HttpRequest,
     query: Query<GroupListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.0.filter()?;
+    let search = query.0.search()?;
+    let sort = search.effective_sort()?;
+    let facets = Facet::parse_list(query.0.facets.as_deref())?;
+    let include_total = query.0.include_total.unwrap_or(false);
     let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
     let limit = page.limit;
-    let data = state
+    let (data, next_cursor, total, facets) = state
         .db(move |conn| {
-            let rows = queries::list_public(conn, &filter, &page)?;
-            let (rows, next) = split_page(rows, limit, |r| Cursor::after(&r.id));
-            Ok((queries::responses(conn, &rows, |_| false)?, next))
+            if sort == GroupSort::NextMeeting {
+                // Meetings that have begun since the last write move on.
+                queries::refresh_all_derived(conn)?;
+            }
+            let (sort, hits) = search::page(conn, &search, &page)?;
+            let (hits, next) = split_page(hits, limit, |h| search::cursor_for(sort, h));
+            let rows: Vec<_> = hits.iter().map(|h| h.group.clone()).collect();
+            let mut data = queries::responses(conn, &rows, |_| false)?;
+            for (g, h) in data.iter_mut().zip(&hits) {
+                if search.near.is_some() {
+                    g.distance_km = Some(h.distance.map(|d| {
+                        crate::search::shown_distance(d, h.group.location_visibility.as_deref())
+                    }));
+                }
+                if search.keywords.is_some() {
+                    g.relevance = h.rank.map(|r| -r);
+                }
+            }
+            let total = include_total
+                .then(|| search::total(conn, &search))
+                .transpose()?;
+            let facets = (!facets.is_empty())
+                .then(|| search::facets(conn, &search, &facets))
+                .transpose()?;
+            Ok((data, next, total, facets))
         })
         .await?;
-    let (data, next_cursor) = data;
     let mut res = read_response(state.config.cache_max_age, false);
     if let Some(c) = &next_cursor {
         res.insert_header((header::LINK, next_link(&req, c)));
     }
-    Ok(res.json(GroupPage { data, next_cursor }))
+    Ok(res.json(GroupPage {
+        data,
+        next_cursor,
+        total,
+        facets,
+    }))
 }
 
 async fn load_one(

@@ -3,5 +3,6 @@
 pub mod dto;
 pub mod handlers;
 pub mod queries;
+pub mod search;
 
 pub use handlers::configure;

@@ -9,16 +9,13 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::dto::*;
-use crate::db::schema::{
-    group_languages, group_recovery_stages, group_support_types, group_topics, support_groups,
-};
+use crate::db::schema::support_groups;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::listing::{online_from_columns, LocationColumns};
-use crate::pagination::PageRequest;
 use crate::vocab::*;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = support_groups)]
 pub struct GroupRow {
     pub id: String,
@@ -69,7 +66,18 @@ pub struct GroupRow {
     pub deleted_at: Option<NaiveDateTime>,
     /// Fingerprint of the stored values (see [`crate::sync::fingerprint`]).
     pub content_hash: Option<String>,
+    /// Lowercase name, the key of `sort=name`.
+    pub name_key: Option<String>,
+    /// The next meeting as of the last write ([`NO_MEETING`]: none).
+    pub next_meeting_at: Option<NaiveDateTime>,
 }
+
+/// Stored as `next_meeting_at` for a group with no upcoming meeting, so that
+/// such groups sort last.
+pub const NO_MEETING: NaiveDateTime = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d.and_time(chrono::NaiveTime::MIN),
+    None => panic!("a valid date"),
+};
 
 /// The columns a write sets (everything but identity, version and times).
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -116,6 +124,11 @@ struct GroupColumns {
     contact_url: Option<String>,
     status: &'static str,
     content_hash: Option<String>,
+    search_topics: Option<String>,
+    name_key: Option<String>,
+    geo_lat: Option<f64>,
+    geo_lon: Option<f64>,
+    next_meeting_at: Option<NaiveDateTime>,
 }
 
 impl GroupColumns {
@@ -124,6 +137,7 @@ impl GroupColumns {
         let l = w.location.as_ref();
         let o = w.online.as_ref();
         let k = w.contact.clone().unwrap_or_default();
+        let place = placement(w);
         Ok(GroupColumns {
             external_id: w.external_id.clone(),
             name: w.name.clone(),
@@ -166,8 +180,79 @@ impl GroupColumns {
             contact_url: k.url,
             status: w.status.as_str(),
             content_hash: Some(crate::sync::fingerprint(w)?),
+            search_topics: crate::search::topic_labels(&w.topics),
+            name_key: Some(w.name.to_lowercase()),
+            geo_lat: place.map(|p| p.0),
+            geo_lon: place.map(|p| p.1),
+            next_meeting_at: Some(next_meeting_key(w, Utc::now())),
         })
     }
+}
+
+/// Where the public directory places a group for nearby search: nowhere for
+/// an online group or one without coordinates.
+fn placement(w: &GroupWrite) -> Option<(f64, f64)> {
+    if w.format == Format::Online {
+        return None;
+    }
+    let l = w.location.as_ref()?;
+    Some(crate::search::placement(
+        l.visibility,
+        l.latitude?,
+        l.longitude?,
+    ))
+}
+
+/// The stored `next_meeting_at`: the next meeting after `now`, or [`NO_MEETING`].
+fn next_meeting_key(w: &GroupWrite, now: chrono::DateTime<Utc>) -> NaiveDateTime {
+    w.next_meeting(now)
+        .map_or(NO_MEETING, |(utc, _)| utc.naive_utc())
+}
+
+/// When a group meets in its own time zone, over the coming year: distinct
+/// (ISO weekday, start minute, end minute) of its meetings.
+pub fn meeting_slots(w: &GroupWrite, now: chrono::DateTime<Utc>) -> Vec<(u32, u32, u32)> {
+    use chrono::{Datelike, Timelike};
+    let Some(s) = &w.schedule else { return vec![] };
+    let Ok(tz) = s.timezone.parse::<chrono_tz::Tz>() else {
+        return vec![];
+    };
+    let from = now.max(s.starts_at.and_utc() - chrono::Duration::days(1));
+    let (occurrences, _) = w.occurrences(from, from + chrono::Duration::days(371), 400);
+    let duration = u32::try_from(s.duration_minutes).unwrap_or(0);
+    let mut slots: Vec<(u32, u32, u32)> = occurrences
+        .iter()
+        .map(|o| {
+            let local = o.start.with_timezone(&tz);
+            let start = local.hour() * 60 + local.minute();
+            (
+                local.weekday().number_from_monday(),
+                start,
+                start + duration,
+            )
+        })
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+/// Statements that replace a group's meeting slots (ids and numbers only).
+fn slots_sql(id: &str, w: &GroupWrite, now: chrono::DateTime<Utc>) -> QueryResult<String> {
+    let id = crate::db::sql_token(id)?;
+    let mut sql = format!("DELETE FROM group_meeting_slots WHERE group_id = '{id}';");
+    let slots = meeting_slots(w, now);
+    if !slots.is_empty() {
+        let values: Vec<String> = slots
+            .iter()
+            .map(|(d, s, e)| format!("('{id}', {d}, {s}, {e})"))
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO group_meeting_slots (group_id, weekday, start_minute, end_minute) VALUES {};",
+            values.join(", ")
+        ));
+    }
+    Ok(sql)
 }
 
 /// Multi-valued attributes of one group.
@@ -274,7 +359,24 @@ impl GroupRow {
         privileged: bool,
     ) -> Result<GroupResponse, ApiError> {
         let w = self.to_write(a)?;
-        let next = w.next_meeting(Utc::now());
+        let now = Utc::now();
+        // The stored next meeting holds while it is still ahead (nothing can
+        // come before it); once it has begun, compute the next one.
+        let next = match self.next_meeting_at {
+            Some(t) if t == NO_MEETING => None,
+            Some(t) if t.and_utc() > now => {
+                let utc = t.and_utc();
+                w.schedule
+                    .as_ref()
+                    .and_then(|s| s.timezone.parse::<chrono_tz::Tz>().ok())
+                    .map(|tz| {
+                        use chrono::Offset;
+                        let local = utc.with_timezone(&tz);
+                        (utc, local.with_timezone(&local.offset().fix()))
+                    })
+            }
+            _ => w.next_meeting(now),
+        };
         let (location, online) = if privileged {
             (w.location, w.online)
         } else {
@@ -316,113 +418,60 @@ impl GroupRow {
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
+            distance_km: None,
+            relevance: None,
         })
     }
 }
 
-/// Filters of the public group list; each `Some` list means "any of".
-#[derive(Debug, Clone, Default)]
-pub struct GroupFilter {
-    pub topics: Option<Vec<Topic>>,
-    pub formats: Option<Vec<Format>>,
-    pub enrollments: Option<Vec<Enrollment>>,
-    pub facilitations: Option<Vec<Facilitation>>,
-    pub languages: Option<Vec<String>>,
-    pub stages: Option<Vec<RecoveryStage>>,
-    pub support_types: Option<Vec<SupportType>>,
-    pub costs: Option<Vec<CostKind>>,
-    pub organizations: Option<Vec<String>>,
-    pub accepting_new_members: Option<bool>,
-    pub updated_since: Option<NaiveDateTime>,
+/// Fill in the derived columns and meeting slots of up to `limit` groups
+/// whose stored next meeting has begun (or that were never computed: rows
+/// from before the discovery migration). Returns how many were refreshed.
+/// Nothing a client sees changes, so no version or feed entry is written.
+pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, ApiError> {
+    let now = Utc::now();
+    crate::db::write_transaction(conn, |conn| {
+        let rows: Vec<GroupRow> = support_groups::table
+            .filter(
+                support_groups::next_meeting_at
+                    .le(now.naive_utc())
+                    .or(support_groups::next_meeting_at.is_null()),
+            )
+            .filter(support_groups::deleted_at.is_null())
+            .select(GroupRow::as_select())
+            .limit(limit)
+            .load(conn)?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let attrs = attributes(conn, &ids)?;
+        for r in &rows {
+            let w = r.to_write(&attrs.get(&r.id).cloned().unwrap_or_default())?;
+            let cols = GroupColumns::from_write(&w)?;
+            diesel::update(support_groups::table.find(&r.id))
+                .set((
+                    support_groups::search_topics.eq(cols.search_topics),
+                    support_groups::name_key.eq(cols.name_key),
+                    support_groups::geo_lat.eq(cols.geo_lat),
+                    support_groups::geo_lon.eq(cols.geo_lon),
+                    support_groups::next_meeting_at.eq(cols.next_meeting_at),
+                ))
+                .execute(conn)?;
+            conn.batch_execute(&slots_sql(&r.id, &w, now)?)?;
+        }
+        Ok(rows.len())
+    })
 }
 
-fn strs<V: Vocabulary>(v: &[V]) -> Vec<&'static str> {
-    v.iter().map(|x| x.as_str()).collect()
-}
-
-/// One page (`limit + 1` rows) of published groups matching `f`, in id order.
-pub fn list_public(
-    conn: &mut DbConnection,
-    f: &GroupFilter,
-    page: &PageRequest,
-) -> QueryResult<Vec<GroupRow>> {
-    use crate::db::schema::organizations;
-    let mut q = support_groups::table
-        .filter(support_groups::status.eq(ListingStatus::Published.as_str()))
-        .filter(support_groups::deleted_at.is_null())
-        .select(GroupRow::as_select())
-        .into_boxed();
-    if let Some(v) = &f.topics {
-        q = q.filter(
-            support_groups::id.eq_any(
-                group_topics::table
-                    .select(group_topics::group_id)
-                    .filter(group_topics::topic.eq_any(strs(v))),
-            ),
-        );
+/// Refresh every group that needs it (at start-up, and before a
+/// `sort=next_meeting` search), in batches.
+pub fn refresh_all_derived(conn: &mut DbConnection) -> Result<usize, ApiError> {
+    let mut total = 0;
+    loop {
+        let n = refresh_derived(conn, 500)?;
+        total += n;
+        if n < 500 {
+            return Ok(total);
+        }
     }
-    if let Some(v) = &f.languages {
-        q = q.filter(
-            support_groups::id.eq_any(
-                group_languages::table
-                    .select(group_languages::group_id)
-                    .filter(group_languages::language.eq_any(v.clone())),
-            ),
-        );
-    }
-    if let Some(v) = &f.stages {
-        q = q.filter(
-            support_groups::id.eq_any(
-                group_recovery_stages::table
-                    .select(group_recovery_stages::group_id)
-                    .filter(group_recovery_stages::stage.eq_any(strs(v))),
-            ),
-        );
-    }
-    if let Some(v) = &f.support_types {
-        q = q.filter(
-            support_groups::id.eq_any(
-                group_support_types::table
-                    .select(group_support_types::group_id)
-                    .filter(group_support_types::support_type.eq_any(strs(v))),
-            ),
-        );
-    }
-    if let Some(v) = &f.formats {
-        q = q.filter(support_groups::format.eq_any(strs(v)));
-    }
-    if let Some(v) = &f.enrollments {
-        q = q.filter(support_groups::enrollment.eq_any(strs(v)));
-    }
-    if let Some(v) = &f.facilitations {
-        q = q.filter(support_groups::facilitation.eq_any(strs(v)));
-    }
-    if let Some(v) = &f.costs {
-        q = q.filter(support_groups::cost_kind.eq_any(strs(v)));
-    }
-    if let Some(v) = &f.organizations {
-        q = q.filter(
-            support_groups::organization_id.eq_any(
-                organizations::table.select(organizations::id).filter(
-                    organizations::id
-                        .eq_any(v.clone())
-                        .or(organizations::slug.eq_any(v.clone())),
-                ),
-            ),
-        );
-    }
-    if let Some(b) = f.accepting_new_members {
-        q = q.filter(support_groups::accepting_new_members.eq(b));
-    }
-    if let Some(t) = f.updated_since {
-        q = q.filter(support_groups::updated_at.ge(t));
-    }
-    if let Some(c) = &page.cursor {
-        q = q.filter(support_groups::id.gt(c.after_id.clone()));
-    }
-    q.order(support_groups::id.asc())
-        .limit(page.limit as i64 + 1)
-        .load(conn)
 }
 
 /// A live (not deleted) group, if `viewer_org` may see it: published groups
@@ -605,6 +654,7 @@ pub fn insert_deferring(
         .execute(conn)
         .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "groups"))?;
     deferred.push_str(&crate::db::join_rows_sql(&id, &attribute_rows(w), true)?);
+    deferred.push_str(&slots_sql(&id, w, Utc::now())?);
     deferred.push_str(&crate::changes::record_sql(
         conn,
         crate::changes::ListingType::Group,
@@ -707,6 +757,7 @@ where
                 crate::listing::on_write_error(e, next.external_id.as_deref(), "groups")
             })?;
         replace_attributes(conn, id, &next, false)?;
+        conn.batch_execute(&slots_sql(id, &next, Utc::now())?)?;
         crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))
     })

@@ -1,0 +1,595 @@
+//! The public group search: filters, keywords, nearby, meeting times, sorts
+//! with keyset cursors, totals and facet counts, as one SQL query per need
+//! over both backends. Every filter has an index (see the migrations and
+//! `tests/api/discovery.rs`, which checks the plans).
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel::QueryableByName;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::queries::GroupRow;
+use crate::db::DbConnection;
+use crate::error::{ApiError, FieldError};
+use crate::pagination::{Cursor, PageRequest};
+use crate::search::{full_text, Bind, Indexed, Keywords, Near, SqlBuilder};
+use crate::vocab::*;
+
+/// Orders of the group list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupSort {
+    /// Best keyword match first (needs `q`; the default with `q`).
+    Relevance,
+    /// Nearest first (needs `near`; the default with `near` and no `q`).
+    Distance,
+    /// Soonest next meeting first; groups with no upcoming meeting last.
+    NextMeeting,
+    /// By name, A to Z (case-insensitive).
+    Name,
+    /// Most recently updated first.
+    Updated,
+    /// Oldest first (the default without `q` or `near`).
+    Created,
+}
+
+impl GroupSort {
+    fn as_str(self) -> &'static str {
+        match self {
+            GroupSort::Relevance => "relevance",
+            GroupSort::Distance => "distance",
+            GroupSort::NextMeeting => "next_meeting",
+            GroupSort::Name => "name",
+            GroupSort::Updated => "updated",
+            GroupSort::Created => "created",
+        }
+    }
+}
+
+/// Facets an app can ask counts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    Topic,
+    Format,
+    Language,
+}
+
+impl Facet {
+    pub fn parse_list(raw: Option<&str>) -> Result<Vec<Facet>, ApiError> {
+        let mut out = Vec::new();
+        for s in crate::extract::str_list(raw).unwrap_or_default() {
+            let f = match s.as_str() {
+                "topic" => Facet::Topic,
+                "format" => Facet::Format,
+                "language" => Facet::Language,
+                _ => {
+                    return Err(ApiError::InvalidQuery(FieldError {
+                        field: "facets".into(),
+                        message: format!("unknown facet `{s}`"),
+                        allowed: Some(vec!["topic".into(), "format".into(), "language".into()]),
+                    }))
+                }
+            };
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Facet counts: value → number of matching groups, per facet.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Facets {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!({"grief": 12, "anxiety": 4}))]
+    pub topic: Option<BTreeMap<String, i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!({"in_person": 9, "online": 7}))]
+    pub format: Option<BTreeMap<String, i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!({"en": 15, "es": 2}))]
+    pub language: Option<BTreeMap<String, i64>>,
+}
+
+/// A meeting-time filter: ISO weekdays (1 = Monday) and a window of local
+/// minutes from midnight.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MeetsWhen {
+    pub days: Option<Vec<i64>>,
+    pub from_minute: Option<i64>,
+    pub to_minute: Option<i64>,
+}
+
+impl MeetsWhen {
+    pub fn parse(
+        day: Option<&str>,
+        time_from: Option<&str>,
+        time_to: Option<&str>,
+    ) -> Result<Option<MeetsWhen>, ApiError> {
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let days = match crate::extract::str_list(day).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .map(|d| {
+                        DAYS.iter()
+                            .position(|x| x.eq_ignore_ascii_case(d))
+                            .map(|i| i as i64 + 1)
+                            .ok_or_else(|| {
+                                ApiError::InvalidQuery(FieldError {
+                                    field: "day".into(),
+                                    message: format!("unknown day `{d}`"),
+                                    allowed: Some(DAYS.iter().map(|s| s.to_string()).collect()),
+                                })
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let minute = |name: &str, v: Option<&str>| -> Result<Option<i64>, ApiError> {
+            let Some(v) = v else { return Ok(None) };
+            chrono::NaiveTime::parse_from_str(v, "%H:%M")
+                .map(|t| {
+                    use chrono::Timelike;
+                    Some(i64::from(t.hour() * 60 + t.minute()))
+                })
+                .map_err(|_| {
+                    ApiError::InvalidQuery(FieldError::new(
+                        name,
+                        "must be a local time `HH:MM`, e.g. `18:00`",
+                    ))
+                })
+        };
+        let from_minute = minute("time_from", time_from)?;
+        let mut to_minute = minute("time_to", time_to)?;
+        if to_minute == Some(0) && time_to.is_some() {
+            // `time_to=00:00` means midnight at the end of the day.
+            to_minute = Some(24 * 60);
+        }
+        if let (Some(f), Some(t)) = (from_minute, to_minute) {
+            if f >= t {
+                return Err(ApiError::InvalidQuery(FieldError::new(
+                    "time_to",
+                    "must be later than `time_from`",
+                )));
+            }
+        }
+        if days.is_none() && from_minute.is_none() && to_minute.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(MeetsWhen {
+            days,
+            from_minute,
+            to_minute,
+        }))
+    }
+}
+
+/// Everything a group search asks for; validated.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSearch {
+    pub topics: Option<Vec<Topic>>,
+    pub formats: Option<Vec<Format>>,
+    pub enrollments: Option<Vec<Enrollment>>,
+    pub facilitations: Option<Vec<Facilitation>>,
+    pub languages: Option<Vec<String>>,
+    pub stages: Option<Vec<RecoveryStage>>,
+    pub support_types: Option<Vec<SupportType>>,
+    pub costs: Option<Vec<CostKind>>,
+    pub organizations: Option<Vec<String>>,
+    pub accepting_new_members: Option<bool>,
+    pub updated_since: Option<NaiveDateTime>,
+    pub keywords: Option<Keywords>,
+    pub near: Option<Near>,
+    pub include_online: bool,
+    pub meets: Option<MeetsWhen>,
+    /// Cohorts starting from `.0` (today) and before `.1`.
+    pub starts_between: Option<(NaiveDate, NaiveDate)>,
+    pub timezone: Option<String>,
+    pub sort: Option<GroupSort>,
+}
+
+impl GroupSearch {
+    /// The sort in effect: as asked, or the default for the query.
+    pub fn effective_sort(&self) -> Result<GroupSort, ApiError> {
+        let sort = self.sort.unwrap_or(if self.keywords.is_some() {
+            GroupSort::Relevance
+        } else if self.near.is_some() {
+            GroupSort::Distance
+        } else {
+            GroupSort::Created
+        });
+        let needs = |what: &str| {
+            ApiError::InvalidQuery(FieldError::new(
+                "sort",
+                format!("`{}` needs `{what}`", sort.as_str()),
+            ))
+        };
+        match sort {
+            GroupSort::Relevance if self.keywords.is_none() => Err(needs("q")),
+            GroupSort::Distance if self.near.is_none() => Err(needs("near")),
+            _ => Ok(sort),
+        }
+    }
+}
+
+/// One result row: the group, its distance (with `near`) and rank (with
+/// `q`, lower is better), and the value it is sorted by.
+#[derive(Debug, QueryableByName)]
+pub struct Hit {
+    #[diesel(embed)]
+    pub group: GroupRow,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub distance: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub rank: Option<f64>,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct ValueCount {
+    #[diesel(sql_type = Text)]
+    value: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn strs<V: Vocabulary>(v: &[V]) -> impl Iterator<Item = Bind> + '_ {
+    v.iter().map(|x| Bind::Text(x.as_str().to_owned()))
+}
+
+/// Large enough to sort groups with no distance (online ones) after all others.
+const NO_DISTANCE: f64 = 1.0e9;
+
+/// The parts of a search query that every statement shares.
+struct Parts {
+    join: String,
+    conditions: Vec<String>,
+    distance: Option<String>,
+    rank: Option<String>,
+}
+
+fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
+    let mut c = vec![
+        "g.status = 'published'".to_owned(),
+        "g.deleted_at IS NULL".to_owned(),
+    ];
+    let mut join = String::new();
+    let mut rank = None;
+    if let Some(k) = &s.keywords {
+        let ft = full_text(b, Indexed::Groups, "g", k);
+        join = ft.join;
+        c.push(ft.condition);
+        rank = Some(ft.rank);
+    }
+    let sub = |b: &mut SqlBuilder, table: &str, col: &str, vals: Vec<Bind>| {
+        let list = b.in_list(vals);
+        format!("g.id IN (SELECT group_id FROM {table} WHERE {col} {list})")
+    };
+    if let Some(v) = &s.topics {
+        let x = sub(b, "group_topics", "topic", strs(v).collect());
+        c.push(x);
+    }
+    if let Some(v) = &s.languages {
+        let x = sub(
+            b,
+            "group_languages",
+            "language",
+            v.iter().cloned().map(Bind::Text).collect(),
+        );
+        c.push(x);
+    }
+    if let Some(v) = &s.stages {
+        let x = sub(b, "group_recovery_stages", "stage", strs(v).collect());
+        c.push(x);
+    }
+    if let Some(v) = &s.support_types {
+        let x = sub(b, "group_support_types", "support_type", strs(v).collect());
+        c.push(x);
+    }
+    let column = |b: &mut SqlBuilder, col: &str, vals: Vec<Bind>| {
+        let list = b.in_list(vals);
+        format!("g.{col} {list}")
+    };
+    if let Some(v) = &s.formats {
+        let x = column(b, "format", strs(v).collect());
+        c.push(x);
+    }
+    if let Some(v) = &s.enrollments {
+        let x = column(b, "enrollment", strs(v).collect());
+        c.push(x);
+    }
+    if let Some(v) = &s.facilitations {
+        let x = column(b, "facilitation", strs(v).collect());
+        c.push(x);
+    }
+    if let Some(v) = &s.costs {
+        let x = column(b, "cost_kind", strs(v).collect());
+        c.push(x);
+    }
+    if let Some(v) = &s.organizations {
+        let ids = b.in_list(v.iter().cloned().map(Bind::Text));
+        let slugs = b.in_list(v.iter().cloned().map(Bind::Text));
+        c.push(format!(
+            "g.organization_id IN (SELECT id FROM organizations WHERE id {ids} OR slug {slugs})"
+        ));
+    }
+    if let Some(a) = s.accepting_new_members {
+        c.push(format!(
+            "g.accepting_new_members = {}",
+            if a { "TRUE" } else { "FALSE" }
+        ));
+    }
+    if let Some(t) = s.updated_since {
+        let p = b.param(Bind::Timestamp(t));
+        c.push(format!("g.updated_at >= {p}"));
+    }
+    if let Some(tz) = &s.timezone {
+        let p = b.param(Bind::Text(tz.clone()));
+        c.push(format!("g.schedule_timezone = {p}"));
+    }
+    if let Some((today, before)) = s.starts_between {
+        let lo = b.param(Bind::Date(today));
+        let hi = b.param(Bind::Date(before));
+        c.push(format!(
+            "g.cohort_starts_on >= {lo} AND g.cohort_starts_on < {hi}"
+        ));
+    }
+    if let Some(m) = &s.meets {
+        let mut sc = Vec::new();
+        if let Some(d) = &m.days {
+            sc.push(format!(
+                "weekday {}",
+                b.in_list(d.iter().map(|d| Bind::BigInt(*d)))
+            ));
+        }
+        if let Some(f) = m.from_minute {
+            sc.push(format!("start_minute >= {}", b.param(Bind::BigInt(f))));
+        }
+        if let Some(t) = m.to_minute {
+            sc.push(format!("end_minute <= {}", b.param(Bind::BigInt(t))));
+        }
+        c.push(format!(
+            "g.id IN (SELECT group_id FROM group_meeting_slots WHERE {})",
+            sc.join(" AND ")
+        ));
+    }
+    let mut distance = None;
+    if let Some(n) = &s.near {
+        let (lo, hi, lons) = n.bounding_box();
+        let lat_lo = b.param(Bind::Double(lo));
+        let lat_hi = b.param(Bind::Double(hi));
+        let lon_ranges: Vec<String> = lons
+            .iter()
+            .map(|(w, e)| {
+                let w = b.param(Bind::Double(*w));
+                let e = b.param(Bind::Double(*e));
+                format!("g.geo_lon BETWEEN {w} AND {e}")
+            })
+            .collect();
+        let d = distance_sql(b, n);
+        let r = b.param(Bind::Double(n.radius_km));
+        let placed = format!(
+            "(g.geo_lat BETWEEN {lat_lo} AND {lat_hi} AND ({}) AND {d} <= {r})",
+            lon_ranges.join(" OR ")
+        );
+        if s.include_online {
+            c.push(format!("({placed} OR g.format = 'online')"));
+        } else {
+            c.push(placed);
+        }
+        distance = Some(d);
+    }
+    Parts {
+        join,
+        conditions: c,
+        distance,
+        rank,
+    }
+}
+
+/// The distance expression (NULL for a group without a place).
+fn distance_sql(b: &mut SqlBuilder, n: &Near) -> String {
+    let plat = b.param(Bind::Double(n.lat));
+    let plon = b.param(Bind::Double(n.lon));
+    format!("circles_distance_km({plat}, {plon}, g.geo_lat, g.geo_lon)")
+}
+
+/// How a sort orders: the expression, its direction, and how its cursor key
+/// is written and bound.
+struct Order {
+    expr: String,
+    desc: bool,
+}
+
+fn order(sort: GroupSort, p: &Parts) -> Order {
+    match sort {
+        GroupSort::Relevance => Order {
+            expr: p.rank.clone().expect("relevance needs q"),
+            desc: false,
+        },
+        GroupSort::Distance => Order {
+            expr: format!(
+                "COALESCE({}, {NO_DISTANCE:.1})",
+                p.distance.as_deref().expect("distance needs near")
+            ),
+            desc: false,
+        },
+        GroupSort::NextMeeting => Order {
+            expr: "g.next_meeting_at".into(),
+            desc: false,
+        },
+        GroupSort::Name => Order {
+            expr: "g.name_key".into(),
+            desc: false,
+        },
+        GroupSort::Updated => Order {
+            expr: "g.updated_at".into(),
+            desc: true,
+        },
+        GroupSort::Created => Order {
+            expr: "g.id".into(),
+            desc: false,
+        },
+    }
+}
+
+/// The cursor key of a hit under `sort`, as text.
+pub fn cursor_for(sort: GroupSort, h: &Hit) -> Cursor {
+    let key = match sort {
+        GroupSort::Relevance => h.rank.map(|r| format!("{r:?}")),
+        GroupSort::Distance => Some(format!("{:?}", h.distance.unwrap_or(NO_DISTANCE))),
+        GroupSort::NextMeeting => h.group.next_meeting_at.map(fmt_time),
+        GroupSort::Name => h.group.name_key.clone(),
+        GroupSort::Updated => Some(fmt_time(h.group.updated_at)),
+        GroupSort::Created => None,
+    };
+    Cursor {
+        after_id: h.group.id.clone(),
+        key,
+        sort: Some(sort.as_str().to_owned()),
+    }
+}
+
+fn fmt_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+}
+
+fn invalid_cursor() -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_cursor",
+        detail: "the cursor belongs to another query or sort; start again without `cursor`".into(),
+    }
+}
+
+/// The key of a cursor as a bound value for `sort`.
+fn cursor_key(sort: GroupSort, c: &Cursor) -> Result<Option<Bind>, ApiError> {
+    if c.sort.as_deref().unwrap_or("created") != sort.as_str() {
+        return Err(invalid_cursor());
+    }
+    let key = c.key.as_deref();
+    let float = || {
+        key.and_then(|k| k.parse::<f64>().ok())
+            .filter(|f| f.is_finite())
+            .map(Bind::Double)
+            .ok_or_else(invalid_cursor)
+    };
+    let time = || {
+        key.and_then(|k| NaiveDateTime::parse_from_str(k, "%Y-%m-%dT%H:%M:%S%.f").ok())
+            .map(Bind::Timestamp)
+            .ok_or_else(invalid_cursor)
+    };
+    Ok(match sort {
+        GroupSort::Relevance | GroupSort::Distance => Some(float()?),
+        GroupSort::NextMeeting | GroupSort::Updated => Some(time()?),
+        GroupSort::Name => Some(Bind::Text(key.ok_or_else(invalid_cursor)?.to_owned())),
+        GroupSort::Created => None,
+    })
+}
+
+/// One page (`limit + 1` hits) of the search, in the order asked.
+pub fn page(
+    conn: &mut DbConnection,
+    s: &GroupSearch,
+    page: &PageRequest,
+) -> Result<(GroupSort, Vec<Hit>), ApiError> {
+    let sort = s.effective_sort()?;
+    let mut b = SqlBuilder::new(conn);
+    let p = parts(&mut b, s);
+    let o = order(sort, &p);
+    let mut conditions = p.conditions.clone();
+    if let Some(c) = &page.cursor {
+        let id = b.param(Bind::Text(c.after_id.clone()));
+        let cmp = if o.desc { "<" } else { ">" };
+        match cursor_key(sort, c)? {
+            None => conditions.push(format!("g.id {cmp} {id}")),
+            Some(k) => {
+                let k = b.param(k);
+                conditions.push(format!("({}, g.id) {cmp} ({k}, {id})", o.expr));
+            }
+        }
+    }
+    let distance = p.distance.clone().unwrap_or_else(|| "NULL".into());
+    let rank = p.rank.clone().unwrap_or_else(|| "NULL".into());
+    let dir = if o.desc { "DESC" } else { "ASC" };
+    let order_by = if sort == GroupSort::Created {
+        format!("g.id {dir}")
+    } else {
+        format!("{} {dir}, g.id {dir}", o.expr)
+    };
+    b.push(&format!(
+        "SELECT g.*, CAST({distance} AS DOUBLE PRECISION) AS distance, \
+         CAST({rank} AS DOUBLE PRECISION) AS rank \
+         FROM support_groups g{} WHERE {} ORDER BY {order_by} LIMIT {}",
+        p.join,
+        conditions.join(" AND "),
+        page.limit + 1
+    ));
+    Ok((sort, b.load(conn)?))
+}
+
+/// How many groups match (all pages).
+pub fn total(conn: &mut DbConnection, s: &GroupSearch) -> Result<i64, ApiError> {
+    let mut b = SqlBuilder::new(conn);
+    let p = parts(&mut b, s);
+    b.push(&format!(
+        "SELECT COUNT(*) AS n FROM support_groups g{} WHERE {}",
+        p.join,
+        p.conditions.join(" AND ")
+    ));
+    Ok(b.load::<Count>(conn)?.first().map_or(0, |c| c.n))
+}
+
+/// Counts per value of each facet, over all matching groups.
+pub fn facets(
+    conn: &mut DbConnection,
+    s: &GroupSearch,
+    which: &[Facet],
+) -> Result<Facets, ApiError> {
+    let mut out = Facets::default();
+    for f in which {
+        let mut b = SqlBuilder::new(conn);
+        let p = parts(&mut b, s);
+        let matching = format!(
+            "SELECT g.id FROM support_groups g{} WHERE {}",
+            p.join,
+            p.conditions.join(" AND ")
+        );
+        b.push(&match f {
+            Facet::Topic => format!(
+                "SELECT topic AS value, COUNT(*) AS n FROM group_topics \
+                 WHERE group_id IN ({matching}) GROUP BY topic"
+            ),
+            Facet::Language => format!(
+                "SELECT language AS value, COUNT(*) AS n FROM group_languages \
+                 WHERE group_id IN ({matching}) GROUP BY language"
+            ),
+            Facet::Format => format!(
+                "SELECT g.format AS value, COUNT(*) AS n FROM support_groups g{} \
+                 WHERE {} GROUP BY g.format",
+                p.join,
+                p.conditions.join(" AND ")
+            ),
+        });
+        let counts: BTreeMap<String, i64> = b
+            .load::<ValueCount>(conn)?
+            .into_iter()
+            .map(|v| (v.value, v.n))
+            .collect();
+        match f {
+            Facet::Topic => out.topic = Some(counts),
+            Facet::Format => out.format = Some(counts),
+            Facet::Language => out.language = Some(counts),
+        }
+    }
+    Ok(out)
+}
