@@ -237,6 +237,10 @@ where
             // Listings embed the organization's name, slug and verified flag.
             crate::changes::record_organization_listings(conn, &current.id)?;
         }
+        if current.name != w.name.trim() {
+            // Keyword search finds listings by their organization's name.
+            crate::search::reindex_organization(conn, &current.id)?;
+        }
         find(conn, &current.id)?
             .ok_or_else(|| ApiError::internal("organization vanished after update"))
     })

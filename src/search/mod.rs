@@ -8,6 +8,7 @@ pub mod sql;
 use diesel::expression::functions::declare_sql_function;
 use diesel::sql_types::{Double, Nullable};
 
+use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
 use crate::vocab::{Topic, Visibility, Vocabulary};
 
@@ -265,6 +266,20 @@ pub fn full_text(b: &mut SqlBuilder, table: Indexed, alias: &str, k: &Keywords) 
             rank: format!("bm25({fts}, {})", table.weights()),
         }
     }
+}
+
+/// Re-index an organization's listings after its name changed (touching
+/// `search_topics` fires the full-text triggers).
+pub fn reindex_organization(conn: &mut DbConnection, org: &str) -> diesel::QueryResult<()> {
+    for table in ["support_groups", "events", "resources"] {
+        let mut b = SqlBuilder::new(conn);
+        let p = b.param(Bind::Text(org.to_owned()));
+        b.push(&format!(
+            "UPDATE {table} SET search_topics = search_topics WHERE organization_id = {p} AND deleted_at IS NULL"
+        ));
+        b.execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Topic labels, as the full-text index sees a listing's topics.
