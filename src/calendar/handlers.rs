@@ -60,7 +60,7 @@ pub async fn group_calendar(
                 groups: Some(vec![row.id.clone()]),
                 ..Default::default()
             };
-            let rows = event_queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+            let rows = event_queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
             let events = event_queries::responses(conn, &rows, |_| false)?;
             Ok(super::render(&row.name, &groups, &events))
         })
@@ -116,7 +116,7 @@ pub async fn organization_calendar(
                 organizations: Some(vec![org.id.clone()]),
                 ..Default::default()
             };
-            let rows = event_queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+            let rows = event_queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
             let events = event_queries::responses(conn, &rows, |_| false)?;
             Ok(super::render(&org.name, &groups, &events))
         })
@@ -146,7 +146,7 @@ pub async fn events_calendar(
     let (filter, _) = query.0.filter()?;
     let body = state
         .db(move |conn| {
-            let rows = event_queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+            let rows = event_queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
             let events = event_queries::responses(conn, &rows, |_| false)?;
             Ok(super::render("Circles events", &[], &events))
         })

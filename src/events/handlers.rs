@@ -61,6 +61,12 @@ pub struct EventListQuery {
     /// Event statuses, any of.
     #[param(value_type = Option<Vec<EventStatus>>, style = Form, explode = false, example = "scheduled")]
     pub status: Option<String>,
+    /// Keywords, searched in the name, summary, description, topics and the
+    /// organization's name (English stemming; the last word may be the
+    /// start of a word). Events come best match first; occurrences (with
+    /// `from` and `to`) stay in time order.
+    #[param(max_length = 200, example = "grief")]
+    pub q: Option<String>,
     /// Start of the window (RFC 3339); with `to`, occurrences are listed.
     #[param(example = "2027-01-01T00:00:00Z")]
     pub from: Option<DateTime<Utc>>,
@@ -85,6 +91,12 @@ impl EventListQuery {
             organizations: nonempty(str_list(self.organization.as_deref())),
             groups: nonempty(str_list(self.group.as_deref())),
             window: window.map(|(f, t)| (f.naive_utc(), t.naive_utc())),
+            keywords: self
+                .q
+                .as_deref()
+                .map(crate::search::Keywords::parse)
+                .transpose()?
+                .flatten(),
         };
         Ok((filter, window))
     }
@@ -121,8 +133,9 @@ pub async fn list_events(
         None => {
             let (data, next) = state
                 .db(move |conn| {
-                    let rows = queries::list_public(conn, &filter, Some(&page), 0)?;
-                    let (rows, next) = split_page(rows, limit, |r| Cursor::after(&r.id));
+                    let hits = queries::list_page(conn, &filter, &page)?;
+                    let (hits, next) = split_page(hits, limit, |h| h.cursor());
+                    let rows: Vec<_> = hits.into_iter().map(|h| h.event).collect();
                     Ok((queries::responses(conn, &rows, |_| false)?, next))
                 })
                 .await?;
@@ -153,7 +166,7 @@ pub async fn list_events(
             };
             let (data, next) = state
                 .db(move |conn| {
-                    let rows = queries::list_public(conn, &filter, None, MAX_EVENTS_PER_WINDOW)?;
+                    let rows = queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
                     let mut occurrences = Vec::new();
                     for r in &rows {
                         for o in r
@@ -479,8 +492,9 @@ pub async fn list_group_events(
                 groups: Some(vec![id]),
                 ..Default::default()
             };
-            let rows = queries::list_public(conn, &filter, Some(&page), 0)?;
-            let (rows, next) = split_page(rows, limit, |r| Cursor::after(&r.id));
+            let hits = queries::list_page(conn, &filter, &page)?;
+            let (hits, next) = split_page(hits, limit, |h| h.cursor());
+            let rows: Vec<_> = hits.into_iter().map(|h| h.event).collect();
             Ok((queries::responses(conn, &rows, |_| false)?, next))
         })
         .await?;

@@ -12,11 +12,14 @@ use crate::error::{ApiError, FieldError};
 use crate::listing::{
     online_from_columns, public_location, public_online, LocationColumns, OrganizationSummary,
 };
-use crate::pagination::PageRequest;
+use crate::pagination::{Cursor, PageRequest};
 use crate::recurrence::{OccurrenceTimes, Recurrence};
+use crate::search::{
+    binds, full_text, organization_condition, Bind, Indexed, Keywords, SqlBuilder,
+};
 use crate::vocab::*;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = events)]
 pub struct EventRow {
     pub id: String,
@@ -97,6 +100,7 @@ struct EventColumns {
     capacity: Option<i32>,
     status: &'static str,
     listing_status: &'static str,
+    search_topics: Option<String>,
 }
 
 impl EventColumns {
@@ -138,6 +142,7 @@ impl EventColumns {
             capacity: w.capacity,
             status: w.status.as_str(),
             listing_status: w.listing_status.as_str(),
+            search_topics: crate::search::topic_labels(&w.topics),
         })
     }
 }
@@ -276,73 +281,137 @@ pub struct EventFilter {
     pub groups: Option<Vec<String>>,
     /// Only events with an occurrence that may start in this window.
     pub window: Option<(NaiveDateTime, NaiveDateTime)>,
+    pub keywords: Option<Keywords>,
 }
 
-fn strs<V: Vocabulary>(v: &[V]) -> Vec<&'static str> {
-    v.iter().map(|x| x.as_str()).collect()
+/// An event in the public list, with its keyword rank (lower is better).
+#[derive(Debug, QueryableByName)]
+pub struct EventHit {
+    #[diesel(embed)]
+    pub event: EventRow,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    pub rank: Option<f64>,
 }
 
-/// Published events matching `f`, in id order; with `page`, one page
-/// (`limit + 1` rows) after its cursor, else all of them up to `cap`.
+impl EventHit {
+    /// Position of this hit in the list: its rank with `q`, and its id.
+    pub fn cursor(&self) -> Cursor {
+        match self.rank {
+            Some(r) => Cursor::after_keyed(format!("{r:?}"), &self.event.id),
+            None => Cursor::after(&self.event.id),
+        }
+    }
+}
+
+/// `SELECT … FROM … WHERE …` of the public events matching `f`; returns the
+/// rank expression with `q`.
+fn select_public(b: &mut SqlBuilder, f: &EventFilter) -> (Vec<String>, Option<String>) {
+    let mut c = vec![
+        "e.listing_status = 'published'".to_owned(),
+        "e.deleted_at IS NULL".to_owned(),
+    ];
+    let mut join = String::new();
+    let mut rank = None;
+    if let Some(k) = &f.keywords {
+        let ft = full_text(b, Indexed::Events, "e", k);
+        join = ft.join;
+        c.push(ft.condition);
+        rank = Some(ft.rank);
+    }
+    if let Some(v) = &f.topics {
+        c.push(format!(
+            "e.id IN (SELECT event_id FROM event_topics WHERE topic {})",
+            b.in_list(binds(v))
+        ));
+    }
+    if let Some(v) = &f.formats {
+        c.push(format!("e.format {}", b.in_list(binds(v))));
+    }
+    if let Some(v) = &f.statuses {
+        c.push(format!("e.status {}", b.in_list(binds(v))));
+    }
+    if let Some(v) = &f.organizations {
+        c.push(organization_condition(b, "e", v));
+    }
+    if let Some(v) = &f.groups {
+        c.push(format!(
+            "e.group_id {}",
+            b.in_list(v.iter().cloned().map(Bind::Text))
+        ));
+    }
+    if let Some((from, to)) = f.window {
+        let to = b.param(Bind::Timestamp(to));
+        let from = b.param(Bind::Timestamp(from));
+        c.push(format!(
+            "e.first_start_utc < {to} AND (e.last_end_utc IS NULL OR e.last_end_utc > {from})"
+        ));
+    }
+    let select = format!(
+        "SELECT e.*, CAST({} AS DOUBLE PRECISION) AS rank FROM events e{join}",
+        rank.as_deref().unwrap_or("NULL")
+    );
+    let mut parts = vec![select];
+    parts.push(c.join(" AND "));
+    (parts, rank)
+}
+
+/// One page (`limit + 1` hits) of published events matching `f`: the best
+/// keyword matches first with `q`, else in id order.
+pub fn list_page(
+    conn: &mut DbConnection,
+    f: &EventFilter,
+    page: &PageRequest,
+) -> Result<Vec<EventHit>, ApiError> {
+    let mut b = SqlBuilder::new(conn);
+    let (parts, rank) = select_public(&mut b, f);
+    let mut conditions = parts[1].clone();
+    if let Some(cur) = &page.cursor {
+        let id = b.param(Bind::Text(cur.after_id.clone()));
+        match (&rank, cur.key.as_deref()) {
+            (Some(r), Some(k)) => {
+                let k = k.parse::<f64>().map_err(|_| invalid_cursor())?;
+                let k = b.param(Bind::Double(k));
+                conditions.push_str(&format!(" AND ({r}, e.id) > ({k}, {id})"));
+            }
+            (None, None) => conditions.push_str(&format!(" AND e.id > {id}")),
+            _ => return Err(invalid_cursor()),
+        }
+    }
+    let order = match &rank {
+        Some(r) => format!("{r} ASC, e.id ASC"),
+        None => "e.id ASC".to_owned(),
+    };
+    b.push(&format!(
+        "{} WHERE {conditions} ORDER BY {order} LIMIT {}",
+        parts[0],
+        page.limit + 1
+    ));
+    Ok(b.load(conn)?)
+}
+
+fn invalid_cursor() -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_cursor",
+        detail: "the cursor is not one this list issued; start again without `cursor`".into(),
+    }
+}
+
+/// All published events matching `f` (up to `cap`), in id order.
 pub fn list_public(
     conn: &mut DbConnection,
     f: &EventFilter,
-    page: Option<&PageRequest>,
     cap: i64,
-) -> QueryResult<Vec<EventRow>> {
-    use crate::db::schema::organizations;
-    let mut q = events::table
-        .filter(events::listing_status.eq(ListingStatus::Published.as_str()))
-        .filter(events::deleted_at.is_null())
-        .select(EventRow::as_select())
-        .into_boxed();
-    if let Some(v) = &f.topics {
-        q = q.filter(
-            events::id.eq_any(
-                event_topics::table
-                    .select(event_topics::event_id)
-                    .filter(event_topics::topic.eq_any(strs(v))),
-            ),
-        );
-    }
-    if let Some(v) = &f.formats {
-        q = q.filter(events::format.eq_any(strs(v)));
-    }
-    if let Some(v) = &f.statuses {
-        q = q.filter(events::status.eq_any(strs(v)));
-    }
-    if let Some(v) = &f.organizations {
-        q = q.filter(
-            events::organization_id.eq_any(
-                organizations::table.select(organizations::id).filter(
-                    organizations::id
-                        .eq_any(v.clone())
-                        .or(organizations::slug.eq_any(v.clone())),
-                ),
-            ),
-        );
-    }
-    if let Some(v) = &f.groups {
-        q = q.filter(events::group_id.eq_any(v.clone()));
-    }
-    if let Some((from, to)) = f.window {
-        q = q.filter(events::first_start_utc.lt(to)).filter(
-            events::last_end_utc
-                .is_null()
-                .or(events::last_end_utc.gt(from)),
-        );
-    }
-    match page {
-        Some(p) => {
-            if let Some(c) = &p.cursor {
-                q = q.filter(events::id.gt(c.after_id.clone()));
-            }
-            q.order(events::id.asc())
-                .limit(p.limit as i64 + 1)
-                .load(conn)
-        }
-        None => q.order(events::id.asc()).limit(cap).load(conn),
-    }
+) -> Result<Vec<EventRow>, ApiError> {
+    let mut b = SqlBuilder::new(conn);
+    let (parts, _) = select_public(&mut b, f);
+    b.push(&format!(
+        "{} WHERE {} ORDER BY e.id LIMIT {cap}",
+        parts[0], parts[1]
+    ));
+    Ok(b.load::<EventHit>(conn)?
+        .into_iter()
+        .map(|h| h.event)
+        .collect())
 }
 
 /// A live event, if `viewer_org` may see it.

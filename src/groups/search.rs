@@ -15,7 +15,9 @@ use super::queries::GroupRow;
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{Cursor, PageRequest};
-use crate::search::{full_text, Bind, Indexed, Keywords, Near, SqlBuilder};
+use crate::search::{
+    binds, full_text, organization_condition, Bind, Indexed, Keywords, Near, SqlBuilder,
+};
 use crate::vocab::*;
 
 /// Orders of the group list.
@@ -243,10 +245,6 @@ struct ValueCount {
     n: i64,
 }
 
-fn strs<V: Vocabulary>(v: &[V]) -> impl Iterator<Item = Bind> + '_ {
-    v.iter().map(|x| Bind::Text(x.as_str().to_owned()))
-}
-
 /// Large enough to sort groups with no distance (online ones) after all others.
 const NO_DISTANCE: f64 = 1.0e9;
 
@@ -276,7 +274,7 @@ fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
         format!("g.id IN (SELECT group_id FROM {table} WHERE {col} {list})")
     };
     if let Some(v) = &s.topics {
-        let x = sub(b, "group_topics", "topic", strs(v).collect());
+        let x = sub(b, "group_topics", "topic", binds(v).collect());
         c.push(x);
     }
     if let Some(v) = &s.languages {
@@ -289,11 +287,11 @@ fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
         c.push(x);
     }
     if let Some(v) = &s.stages {
-        let x = sub(b, "group_recovery_stages", "stage", strs(v).collect());
+        let x = sub(b, "group_recovery_stages", "stage", binds(v).collect());
         c.push(x);
     }
     if let Some(v) = &s.support_types {
-        let x = sub(b, "group_support_types", "support_type", strs(v).collect());
+        let x = sub(b, "group_support_types", "support_type", binds(v).collect());
         c.push(x);
     }
     let column = |b: &mut SqlBuilder, col: &str, vals: Vec<Bind>| {
@@ -301,27 +299,23 @@ fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
         format!("g.{col} {list}")
     };
     if let Some(v) = &s.formats {
-        let x = column(b, "format", strs(v).collect());
+        let x = column(b, "format", binds(v).collect());
         c.push(x);
     }
     if let Some(v) = &s.enrollments {
-        let x = column(b, "enrollment", strs(v).collect());
+        let x = column(b, "enrollment", binds(v).collect());
         c.push(x);
     }
     if let Some(v) = &s.facilitations {
-        let x = column(b, "facilitation", strs(v).collect());
+        let x = column(b, "facilitation", binds(v).collect());
         c.push(x);
     }
     if let Some(v) = &s.costs {
-        let x = column(b, "cost_kind", strs(v).collect());
+        let x = column(b, "cost_kind", binds(v).collect());
         c.push(x);
     }
     if let Some(v) = &s.organizations {
-        let ids = b.in_list(v.iter().cloned().map(Bind::Text));
-        let slugs = b.in_list(v.iter().cloned().map(Bind::Text));
-        c.push(format!(
-            "g.organization_id IN (SELECT id FROM organizations WHERE id {ids} OR slug {slugs})"
-        ));
+        c.push(organization_condition(b, "g", v));
     }
     if let Some(a) = s.accepting_new_members {
         c.push(format!(

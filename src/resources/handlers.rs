@@ -55,6 +55,11 @@ pub struct ResourceListQuery {
     /// Only crisis resources (`true`) or only the others (`false`).
     #[param(example = true)]
     pub crisis: Option<bool>,
+    /// Keywords, searched in the name, summary, topics and the
+    /// organization's name (English stemming; the last word may be the start
+    /// of a word). Crisis resources still come first, then the best matches.
+    #[param(max_length = 200, example = "helpline")]
+    pub q: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<u32>,
@@ -93,6 +98,12 @@ impl ResourceListQuery {
             organizations: nonempty(str_list(self.organization.as_deref())),
             countries,
             crisis: self.crisis,
+            keywords: self
+                .q
+                .as_deref()
+                .map(crate::search::Keywords::parse)
+                .transpose()?
+                .flatten(),
         })
     }
 }
@@ -124,8 +135,9 @@ pub async fn list_resources(
     let limit = page.limit;
     let (data, next_cursor) = state
         .db(move |conn| {
-            let rows = queries::list_public(conn, &filter, &page)?;
-            let (rows, next) = split_page(rows, limit, |r| r.cursor());
+            let hits = queries::list_public(conn, &filter, &page)?;
+            let (hits, next) = split_page(hits, limit, |h| h.cursor());
+            let rows: Vec<_> = hits.into_iter().map(|h| h.resource).collect();
             Ok((queries::responses(conn, &rows)?, next))
         })
         .await?;

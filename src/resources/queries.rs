@@ -11,9 +11,12 @@ use crate::db::schema::{resource_languages, resource_topics, resources};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::pagination::{Cursor, PageRequest};
+use crate::search::{
+    binds, full_text, organization_condition, Bind, Indexed, Keywords, SqlBuilder,
+};
 use crate::vocab::*;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = resources)]
 pub struct ResourceRow {
     pub id: String,
@@ -46,6 +49,7 @@ struct ResourceColumns {
     country: Option<String>,
     crisis: bool,
     status: &'static str,
+    search_topics: Option<String>,
 }
 
 impl ResourceColumns {
@@ -60,6 +64,7 @@ impl ResourceColumns {
             country: w.country.clone(),
             crisis: w.crisis,
             status: w.status.as_str(),
+            search_topics: crate::search::topic_labels(&w.topics),
         }
     }
 }
@@ -120,11 +125,6 @@ impl ResourceRow {
             updated_at: self.updated_at.and_utc(),
         })
     }
-
-    /// Position of this row in the public list (crisis first, then id).
-    pub fn cursor(&self) -> Cursor {
-        Cursor::after_keyed(if self.crisis { "1" } else { "0" }, &self.id)
-    }
 }
 
 /// Filters of the public resource list; each `Some` list means "any of".
@@ -137,97 +137,130 @@ pub struct ResourceFilter {
     /// Resources serving one of these countries, or anywhere.
     pub countries: Option<Vec<String>>,
     pub crisis: Option<bool>,
+    pub keywords: Option<Keywords>,
 }
 
-fn strs<V: Vocabulary>(v: &[V]) -> Vec<&'static str> {
-    v.iter().map(|x| x.as_str()).collect()
+/// A resource in the public list, with its keyword rank (lower is better).
+#[derive(Debug, QueryableByName)]
+pub struct ResourceHit {
+    #[diesel(embed)]
+    pub resource: ResourceRow,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    pub rank: Option<f64>,
 }
 
-/// The crisis flag a list cursor was issued after; cursors of other lists
-/// (without a crisis key) are refused.
-fn cursor_crisis(c: &Cursor) -> Result<bool, ApiError> {
-    match c.key.as_deref() {
-        Some("1") => Ok(true),
-        Some("0") => Ok(false),
-        _ => Err(ApiError::BadRequest {
-            code: "invalid_cursor",
-            detail: "the cursor is not one this list issued; start again without `cursor`".into(),
-        }),
+impl ResourceHit {
+    /// Position of this hit in the public list: its crisis flag, its rank
+    /// with `q`, and its id.
+    pub fn cursor(&self) -> Cursor {
+        let flag = if self.resource.crisis { "1" } else { "0" };
+        let key = match self.rank {
+            Some(r) => format!("{flag}:{r:?}"),
+            None => flag.to_owned(),
+        };
+        Cursor::after_keyed(key, &self.resource.id)
+    }
+}
+
+/// The crisis flag and rank a list cursor was issued after; cursors of
+/// other lists are refused.
+fn cursor_key(c: &Cursor, ranked: bool) -> Result<(bool, Option<f64>), ApiError> {
+    let invalid = || ApiError::BadRequest {
+        code: "invalid_cursor",
+        detail: "the cursor is not one this list issued; start again without `cursor`".into(),
+    };
+    let key = c.key.as_deref().ok_or_else(invalid)?;
+    let (flag, rank) = match key.split_once(':') {
+        Some((f, r)) => (f, Some(r.parse::<f64>().map_err(|_| invalid())?)),
+        None => (key, None),
+    };
+    if rank.is_some() != ranked {
+        return Err(invalid());
+    }
+    match flag {
+        "1" => Ok((true, rank)),
+        "0" => Ok((false, rank)),
+        _ => Err(invalid()),
     }
 }
 
 /// One page (`limit + 1` rows) of published resources matching `f`: crisis
-/// resources first, then by id.
+/// resources first, then the best keyword matches (with `q`), then by id.
 pub fn list_public(
     conn: &mut DbConnection,
     f: &ResourceFilter,
     page: &PageRequest,
-) -> Result<Vec<ResourceRow>, ApiError> {
-    use crate::db::schema::organizations;
-    let mut q = resources::table
-        .filter(resources::status.eq(ListingStatus::Published.as_str()))
-        .filter(resources::deleted_at.is_null())
-        .select(ResourceRow::as_select())
-        .into_boxed();
+) -> Result<Vec<ResourceHit>, ApiError> {
+    let mut b = SqlBuilder::new(conn);
+    let mut c = vec![
+        "r.status = 'published'".to_owned(),
+        "r.deleted_at IS NULL".to_owned(),
+    ];
+    let mut join = String::new();
+    let mut rank = None;
+    if let Some(k) = &f.keywords {
+        let ft = full_text(&mut b, Indexed::Resources, "r", k);
+        join = ft.join;
+        c.push(ft.condition);
+        rank = Some(ft.rank);
+    }
     if let Some(v) = &f.kinds {
-        q = q.filter(resources::kind.eq_any(strs(v)));
+        c.push(format!("r.kind {}", b.in_list(binds(v))));
     }
     if let Some(v) = &f.topics {
-        q = q.filter(
-            resources::id.eq_any(
-                resource_topics::table
-                    .select(resource_topics::resource_id)
-                    .filter(resource_topics::topic.eq_any(strs(v))),
-            ),
-        );
+        c.push(format!(
+            "r.id IN (SELECT resource_id FROM resource_topics WHERE topic {})",
+            b.in_list(binds(v))
+        ));
     }
     if let Some(v) = &f.languages {
-        q = q.filter(
-            resources::id.eq_any(
-                resource_languages::table
-                    .select(resource_languages::resource_id)
-                    .filter(resource_languages::language.eq_any(v.clone())),
-            ),
-        );
+        c.push(format!(
+            "r.id IN (SELECT resource_id FROM resource_languages WHERE language {})",
+            b.in_list(v.iter().cloned().map(Bind::Text))
+        ));
     }
     if let Some(v) = &f.organizations {
-        q = q.filter(
-            resources::organization_id.eq_any(
-                organizations::table.select(organizations::id).filter(
-                    organizations::id
-                        .eq_any(v.clone())
-                        .or(organizations::slug.eq_any(v.clone())),
-                ),
-            ),
-        );
+        c.push(organization_condition(&mut b, "r", v));
     }
     if let Some(v) = &f.countries {
-        q = q.filter(
-            resources::country
-                .eq_any(v.clone())
-                .or(resources::country.is_null()),
-        );
+        c.push(format!(
+            "(r.country {} OR r.country IS NULL)",
+            b.in_list(v.iter().cloned().map(Bind::Text))
+        ));
     }
-    if let Some(b) = f.crisis {
-        q = q.filter(resources::crisis.eq(b));
+    if let Some(x) = f.crisis {
+        c.push(format!("r.crisis = {}", if x { "TRUE" } else { "FALSE" }));
     }
-    if let Some(c) = &page.cursor {
-        let id = c.after_id.clone();
-        // Keyset for `crisis DESC, id ASC`: after a crisis row come the
-        // crisis rows with larger ids, then every non-crisis row.
-        if cursor_crisis(c)? {
-            q = q.filter(
-                resources::crisis
-                    .eq(false)
-                    .or(resources::crisis.eq(true).and(resources::id.gt(id))),
-            );
+    if let Some(cur) = &page.cursor {
+        // Keyset for `crisis DESC, rank ASC, id ASC`: after a crisis row
+        // come the rest of the crisis rows, then every non-crisis row.
+        let (crisis, after_rank) = cursor_key(cur, rank.is_some())?;
+        let id = b.param(Bind::Text(cur.after_id.clone()));
+        let same = match (&rank, after_rank) {
+            (Some(r), Some(k)) => {
+                let k = b.param(Bind::Double(k));
+                format!("({r}, r.id) > ({k}, {id})")
+            }
+            _ => format!("r.id > {id}"),
+        };
+        c.push(if crisis {
+            format!("((r.crisis = TRUE AND {same}) OR r.crisis = FALSE)")
         } else {
-            q = q.filter(resources::crisis.eq(false).and(resources::id.gt(id)));
-        }
+            format!("(r.crisis = FALSE AND {same})")
+        });
     }
-    Ok(q.order((resources::crisis.desc(), resources::id.asc()))
-        .limit(page.limit as i64 + 1)
-        .load(conn)?)
+    let order = match &rank {
+        Some(r) => format!("r.crisis DESC, {r} ASC, r.id ASC"),
+        None => "r.crisis DESC, r.id ASC".to_owned(),
+    };
+    b.push(&format!(
+        "SELECT r.*, CAST({} AS DOUBLE PRECISION) AS rank FROM resources r{join} \
+         WHERE {} ORDER BY {order} LIMIT {}",
+        rank.as_deref().unwrap_or("NULL"),
+        c.join(" AND "),
+        page.limit + 1
+    ));
+    Ok(b.load(conn)?)
 }
 
 /// A live (not deleted) resource, if `viewer_org` may see it: published

@@ -7,6 +7,7 @@ pub mod sql;
 
 use diesel::expression::functions::declare_sql_function;
 use diesel::sql_types::{Double, Nullable};
+use diesel::RunQueryDsl;
 
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
@@ -268,6 +269,21 @@ pub fn full_text(b: &mut SqlBuilder, table: Indexed, alias: &str, k: &Keywords) 
     }
 }
 
+/// Vocabulary values as bound parameters.
+pub fn binds<V: Vocabulary>(v: &[V]) -> impl Iterator<Item = Bind> + '_ {
+    v.iter().map(|x| Bind::Text(x.as_str().to_owned()))
+}
+
+/// "Belongs to one of these organizations (ids or slugs)", for a listing
+/// table aliased `alias`.
+pub fn organization_condition(b: &mut SqlBuilder, alias: &str, orgs: &[String]) -> String {
+    let ids = b.in_list(orgs.iter().cloned().map(Bind::Text));
+    let slugs = b.in_list(orgs.iter().cloned().map(Bind::Text));
+    format!(
+        "{alias}.organization_id IN (SELECT id FROM organizations WHERE id {ids} OR slug {slugs})"
+    )
+}
+
 /// Re-index an organization's listings after its name changed (touching
 /// `search_topics` fires the full-text triggers).
 pub fn reindex_organization(conn: &mut DbConnection, org: &str) -> diesel::QueryResult<()> {
@@ -280,6 +296,46 @@ pub fn reindex_organization(conn: &mut DbConnection, org: &str) -> diesel::Query
         b.execute(conn)?;
     }
     Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct TopicRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    topic: String,
+}
+
+/// Fill in `search_topics` of events and resources written before it
+/// existed (groups get theirs from `refresh_derived`). Returns how many.
+pub fn backfill_topics(conn: &mut DbConnection) -> Result<usize, ApiError> {
+    let mut n = 0;
+    for (table, topics, key) in [
+        ("events", "event_topics", "event_id"),
+        ("resources", "resource_topics", "resource_id"),
+    ] {
+        let rows: Vec<TopicRow> = diesel::sql_query(format!(
+            "SELECT t.{key} AS id, t.topic AS topic FROM {topics} t JOIN {table} x ON x.id = t.{key} \
+             WHERE x.search_topics IS NULL ORDER BY t.{key}, t.topic"
+        ))
+        .load(conn)?;
+        let mut by_id: std::collections::BTreeMap<String, Vec<Topic>> = Default::default();
+        for r in rows {
+            let t = Topic::parse(&r.topic).map_err(ApiError::internal)?;
+            by_id.entry(r.id).or_default().push(t);
+        }
+        for (id, list) in by_id {
+            let mut b = SqlBuilder::new(conn);
+            let labels = b.param(Bind::Text(topic_labels(&list).unwrap_or_default()));
+            let id = b.param(Bind::Text(id));
+            b.push(&format!(
+                "UPDATE {table} SET search_topics = {labels} WHERE id = {id}"
+            ));
+            b.execute(conn)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Topic labels, as the full-text index sees a listing's topics.
