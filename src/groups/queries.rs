@@ -430,6 +430,19 @@ impl GroupRow {
 /// Nothing a client sees changes, so no version or feed entry is written.
 pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, ApiError> {
     let now = Utc::now();
+    let stale = support_groups::next_meeting_at
+        .le(now.naive_utc())
+        .or(support_groups::next_meeting_at.is_null());
+    // Usually there is nothing to do: find out without taking the write lock.
+    let any: Option<String> = support_groups::table
+        .filter(stale)
+        .filter(support_groups::deleted_at.is_null())
+        .select(support_groups::id)
+        .first(conn)
+        .optional()?;
+    if any.is_none() {
+        return Ok(0);
+    }
     crate::db::write_transaction(conn, |conn| {
         let rows: Vec<GroupRow> = support_groups::table
             .filter(
