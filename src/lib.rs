@@ -24,6 +24,7 @@ pub mod pagination;
 pub mod recurrence;
 pub mod resources;
 pub mod routes;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod sync;
