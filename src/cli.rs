@@ -1,4 +1,4 @@
-//! Command line: `circles serve | migrate | openapi | admin …`.
+//! Command line: `circles serve | migrate | openapi | admin … | seed …`.
 
 use std::process::ExitCode;
 
@@ -31,6 +31,24 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Fill the database with sample data; prints a JSON summary.
+    ///
+    /// `--synthetic N [--seed S]` writes N realistic groups (with N/5 events
+    /// and N/20 resources) across min(300, max(3, N/25)) organizations;
+    /// the same N and S always give the same content. `--demo` loads a small
+    /// hand-written directory, once.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["synthetic", "demo"])))]
+    Seed {
+        /// How many support groups to generate.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
+        synthetic: Option<u64>,
+        /// Random seed of the synthetic data; organization slugs are `syn-{S}-{n}`.
+        #[arg(long, value_name = "S", default_value_t = 1, requires = "synthetic")]
+        seed: u64,
+        /// Load the small demo directory instead.
+        #[arg(long)]
+        demo: bool,
     },
 }
 
@@ -96,6 +114,54 @@ pub fn main() -> ExitCode {
         },
         Command::Openapi => unreachable!("handled above"),
         Command::Admin { command } => admin(&config, command),
+        Command::Seed {
+            synthetic,
+            seed,
+            demo,
+        } => seed_command(&config, synthetic, seed, demo),
+    }
+}
+
+fn seed_command(config: &Config, synthetic: Option<u64>, seed: u64, demo: bool) -> ExitCode {
+    // Migrations run first, as for `serve`.
+    let pool = match crate::db::connect(&config.database_url, 1) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let mut conn = match pool.get() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let result = match (synthetic, demo) {
+        (Some(groups), _) => {
+            let options = crate::seed::synthetic::Options {
+                groups,
+                seed,
+                progress: groups >= 20_000,
+            };
+            crate::seed::synthetic::run(&mut conn, &options).map(|s| {
+                let mut v = serde_json::to_value(&s).unwrap_or_default();
+                v["seed"] = seed.into();
+                v
+            })
+        }
+        _ => crate::seed::demo::run(&mut conn).map(|outcome| match outcome {
+            crate::seed::demo::Outcome::Loaded(s) => serde_json::to_value(&s).unwrap_or_default(),
+            crate::seed::demo::Outcome::AlreadyLoaded => {
+                eprintln!(
+                    "seed: the demo directory is already loaded (organization `{}` exists); nothing to do",
+                    crate::seed::demo::MARKER_SLUG
+                );
+                serde_json::json!({"already_loaded": true, "organizations": 0, "groups": 0, "events": 0, "resources": 0})
+            }
+        }),
+    };
+    match result {
+        Ok(v) => {
+            println!("{v}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
 

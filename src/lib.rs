@@ -25,6 +25,7 @@ pub mod recurrence;
 pub mod resources;
 pub mod routes;
 pub mod search;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod sync;

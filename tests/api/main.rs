@@ -17,6 +17,7 @@ mod operations;
 mod pagination;
 mod preconditions;
 mod resources;
+mod seed;
 mod sync;
 mod taxonomies;
 mod tenancy;
