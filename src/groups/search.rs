@@ -496,6 +496,52 @@ pub fn page(
     s: &GroupSearch,
     page: &PageRequest,
 ) -> Result<(GroupSort, Vec<Hit>), ApiError> {
+    let (sort, b) = page_sql(conn, s, page)?;
+    Ok((sort, b.load(conn)?))
+}
+
+#[derive(QueryableByName)]
+struct SqlitePlanLine {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct PgPlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The backend's plan for the exact page query [`page`] runs (`EXPLAIN
+/// QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), one line per step. For
+/// the tests that check every search shape uses an index.
+pub fn explain(
+    conn: &mut DbConnection,
+    s: &GroupSearch,
+    page: &PageRequest,
+) -> Result<Vec<String>, ApiError> {
+    let (_, mut b) = page_sql(conn, s, page)?;
+    if b.is_pg() {
+        b.sql = format!("EXPLAIN {}", b.sql);
+        Ok(b.load::<PgPlanLine>(conn)?
+            .into_iter()
+            .map(|l| l.line)
+            .collect())
+    } else {
+        b.sql = format!("EXPLAIN QUERY PLAN {}", b.sql);
+        Ok(b.load::<SqlitePlanLine>(conn)?
+            .into_iter()
+            .map(|l| l.detail)
+            .collect())
+    }
+}
+
+/// The page query of a search, with its sort.
+fn page_sql(
+    conn: &DbConnection,
+    s: &GroupSearch,
+    page: &PageRequest,
+) -> Result<(GroupSort, SqlBuilder), ApiError> {
     let sort = s.effective_sort()?;
     let mut b = SqlBuilder::new(conn);
     let p = parts(&mut b, s);
@@ -528,7 +574,7 @@ pub fn page(
         conditions.join(" AND "),
         page.limit + 1
     ));
-    Ok((sort, b.load(conn)?))
+    Ok((sort, b))
 }
 
 /// How many groups match (all pages).

@@ -7,6 +7,7 @@ mod calendar;
 mod changes;
 mod concurrency;
 mod crash;
+mod discovery;
 mod events;
 mod helpers;
 mod idempotency;
