@@ -1302,7 +1302,6 @@ async fn the_search_index_follows_every_write() {
 }
 
 #[tokio::test]
-#[ignore = "bug: renaming an organization does not reindex its groups (no trigger on organizations, and organizations::queries::update does not touch support_groups); q finds the groups by the old name only"]
 async fn renaming_an_organization_reindexes_its_groups() {
     let app = spawn_app().await;
     let org = app.org("Tamarisk Friends").await;
