@@ -116,7 +116,7 @@ fn org_city(rng: &mut Rng, i: u64) -> &'static City {
         pick(rng, CITIES).country
     };
     let in_country: Vec<&'static City> = CITIES.iter().filter(|c| c.country == country).collect();
-    *pick(rng, &in_country)
+    in_country[rng.usize(..in_country.len())]
 }
 
 fn org_name(rng: &mut Rng, city: &City, lang: &str) -> String {
@@ -632,7 +632,7 @@ pub fn group(opts: &Options, orgs: &[OrgPlan], i: u64) -> GroupPlan {
             .iter()
             .filter(|c| c.country == org.city.country)
             .collect();
-        *pick(&mut rng, &near)
+        near[rng.usize(..near.len())]
     };
     // Language: mostly the city's; sometimes its second language.
     let (lang, languages) = match city.alt_lang {
@@ -1049,9 +1049,19 @@ pub fn event(opts: &Options, orgs: &[OrgPlan], j: u64, g: &GroupPlan) -> (EventW
 // ---------------------------------------------------------------------------
 // Resources
 
-/// Real crisis lines, one per country: (country, name, url, phone, languages, summary).
+/// A crisis line: (country, name, url, phone, languages, summary).
+pub type CrisisLine = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    &'static str,
+);
+
+/// Real crisis lines, one per country.
 #[rustfmt::skip]
-pub const CRISIS_LINES: &[(&str, &str, &str, Option<&str>, &[&str], &str)] = &[
+pub const CRISIS_LINES: &[CrisisLine] = &[
     ("GB", "Samaritans", "https://www.samaritans.org/", Some("116 123"), &["en"], "Round-the-clock listening for anyone who is struggling to cope, free from any phone in the UK and Ireland."),
     ("IE", "Pieta", "https://www.pieta.ie/", Some("1800 247 247"), &["en"], "Free 24/7 crisis support for people in suicidal distress or who self-harm."),
     ("US", "988 Suicide & Crisis Lifeline", "https://988lifeline.org/", Some("988"), &["en", "es"], "Call or text 988 any time for free, confidential support in a crisis."),
@@ -1150,7 +1160,7 @@ pub fn resource(opts: &Options, orgs: &[OrgPlan], r: u64) -> (usize, ResourceWri
     } else {
         ListingStatus::Published
     };
-    if r % 5 == 0 {
+    if r.is_multiple_of(5) {
         if let Some((country, name, url, phone, langs, summary)) =
             CRISIS_LINES.iter().find(|l| l.0 == org.city.country)
         {
@@ -1224,6 +1234,12 @@ pub fn run(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError
             "organizations with slugs `{prefix}…` already exist (e.g. `{}`): this database was already seeded with --seed {}; use another --seed or a fresh database",
             taken[0], opts.seed
         )));
+    }
+    if let DbConnection::Sqlite(_) = conn {
+        // A bulk load touches index pages all over the file: let this one
+        // connection cache up to 256 MiB of them instead of the default 2 MiB.
+        conn.batch_execute("PRAGMA cache_size = -262144")
+            .map_err(ApiError::from)?;
     }
     let plans: Vec<OrgPlan> = (0..opts.organizations())
         .map(|i| organization(opts, i))
@@ -1303,7 +1319,7 @@ pub fn run(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError
         groups.clear();
         rs.clear();
         a = b;
-        if opts.progress && (a % (CHUNK * 10) == 0 || a == n) {
+        if opts.progress && (a.is_multiple_of(CHUNK * 10) || a == n) {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
                 "seed: {a}/{n} groups, {} events, {} resources ({secs:.1} s, {:.0} groups/s)",

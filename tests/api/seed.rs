@@ -151,7 +151,7 @@ fn read(database_url: &str) -> Seeded {
             .filter_map(|s| s.strip_prefix(prefix).map(str::to_owned))
             .collect()
     };
-    let seeded = Seeded {
+    Seeded {
         topics: pick("t:"),
         languages: pick("l:"),
         groups,
@@ -170,8 +170,7 @@ fn read(database_url: &str) -> Seeded {
             &mut conn,
             "SELECT COUNT(*) AS n FROM resources WHERE crisis",
         ),
-    };
-    seeded
+    }
 }
 
 fn check_variety(s: &Seeded) {
