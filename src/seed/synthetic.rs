@@ -1329,6 +1329,8 @@ pub fn run(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError
             );
         }
     }
+    // Fresh statistics, so that the query planner picks the search indexes.
+    conn.batch_execute("ANALYZE").map_err(ApiError::from)?;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

@@ -19,15 +19,13 @@ CREATE INDEX support_groups_by_next_meeting ON support_groups(next_meeting_at, i
     WHERE status = 'published' AND deleted_at IS NULL;
 CREATE INDEX support_groups_by_name ON support_groups(name_key, id)
     WHERE status = 'published' AND deleted_at IS NULL;
+-- Replaces the plain index on updated_at (updated_since and sort=updated).
+DROP INDEX support_groups_updated;
 CREATE INDEX support_groups_by_updated ON support_groups(updated_at, id)
     WHERE status = 'published' AND deleted_at IS NULL;
 CREATE INDEX support_groups_by_timezone ON support_groups(schedule_timezone, id)
     WHERE status = 'published' AND deleted_at IS NULL;
 CREATE INDEX support_groups_by_cohort ON support_groups(cohort_starts_on, id)
-    WHERE status = 'published' AND deleted_at IS NULL;
-CREATE INDEX support_groups_by_format ON support_groups(format, id)
-    WHERE status = 'published' AND deleted_at IS NULL;
-CREATE INDEX support_groups_published ON support_groups(id)
     WHERE status = 'published' AND deleted_at IS NULL;
 CREATE INDEX support_groups_stale_meeting ON support_groups(next_meeting_at)
     WHERE deleted_at IS NULL;
