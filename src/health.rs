@@ -15,6 +15,9 @@ pub struct Health {
 }
 
 /// Liveness: the process is up.
+///
+/// Answers `200` as long as the process runs, without touching the
+/// database. Point a container or load balancer liveness probe here.
 #[utoipa::path(
     get, path = "/healthz", tag = "operations", operation_id = "healthz",
     summary = "Liveness probe",
@@ -30,6 +33,10 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers.
+///
+/// Answers `200` when a database connection can be taken from the pool and
+/// answers a query, `503` otherwise. Send traffic to an instance only while
+/// this is `200`.
 #[utoipa::path(
     get, path = "/readyz", tag = "operations", operation_id = "readyz",
     summary = "Readiness probe",

@@ -53,7 +53,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         crate::routes::resource("/readyz", "GET, HEAD").route(web::get().to(crate::health::readyz)),
     )
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))
+    .service(
+        SwaggerUi::new("/docs/{_:.*}")
+            .external_url_unchecked("/openapi.json", crate::openapi::document()),
+    )
     .service(web::resource("/docs").route(web::get().to(|| async {
         HttpResponse::MovedPermanently()
             .insert_header((header::LOCATION, "/docs/"))

@@ -128,14 +128,15 @@ pub async fn organization_calendar(
 ///
 /// Published events matching the same filters as `GET /v1/events`; with
 /// `from` and `to`, the events that occur in that window. `limit` and
-/// `cursor` are ignored: the feed holds up to 2000 events.
+/// `cursor` are checked like everywhere else but do not page the feed: it
+/// holds up to 2000 events.
 #[utoipa::path(
     get, path = "/v1/events.ics", tag = "calendars", operation_id = "getEventsCalendar",
     summary = "Events as a calendar feed",
     params(EventListQuery),
     responses(
         (status = 200, description = "iCalendar feed", content_type = "text/calendar", body = String),
-        (status = 400, description = "Invalid filter or window", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid filter, window, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ),
     security(())
 )]
@@ -143,6 +144,9 @@ pub async fn events_calendar(
     state: web::Data<AppState>,
     query: Query<EventListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    // Validated like the JSON list (a bad `limit` or `cursor` is a 400),
+    // though the feed is not paged.
+    crate::pagination::PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
     let (filter, _) = query.0.filter()?;
     let body = state
         .db(move |conn| {

@@ -334,6 +334,10 @@ pub async fn create_event(
 }
 
 /// Replace an event.
+///
+/// Send the whole event, as for `POST /v1/events`; fields you leave out are
+/// cleared. Send the `ETag` of your last read in `If-Match` so you never
+/// overwrite someone else's change.
 #[utoipa::path(
     put, path = "/v1/events/{id}", tag = "events", operation_id = "replaceEvent",
     summary = "Replace an event",
@@ -420,6 +424,9 @@ pub async fn update_event(
 }
 
 /// Delete an event.
+///
+/// The event disappears from every read and feed at once, and the change
+/// feed records a tombstone so mirrors remove it too.
 #[utoipa::path(
     delete, path = "/v1/events/{id}", tag = "events", operation_id = "deleteEvent",
     summary = "Delete an event",
@@ -462,6 +469,9 @@ pub struct GroupEventsQuery {
 }
 
 /// List a group's published events.
+///
+/// The events an organization tied to this group (for example a cohort's
+/// first session or an open day), a page at a time.
 #[utoipa::path(
     get, path = "/v1/groups/{id}/events", tag = "events", operation_id = "listGroupEvents",
     summary = "List a group's events",

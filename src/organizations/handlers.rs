@@ -222,10 +222,13 @@ pub async fn update_organization(
 }
 
 /// List an organization's API clients (administrators).
+///
+/// Every client credential of the organization, with whether it was revoked.
+/// Secrets are never shown again after creation.
 #[utoipa::path(
     get, path = "/v1/organizations/{id}/clients", tag = "organizations", operation_id = "listClients",
     summary = "List an organization's API clients (admin)",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The organization's id or slug")),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
     responses(
         (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The clients, without secrets", body = ClientList,
@@ -264,7 +267,7 @@ pub async fn list_clients(
 #[utoipa::path(
     post, path = "/v1/organizations/{id}/clients", tag = "organizations", operation_id = "createClient",
     summary = "Create an API client (admin)",
-    params(("id" = String, Path, description = "The organization's id or slug")),
+    params(("id" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
     request_body(content = CreateClientRequest, description = "Optional; `{}` creates an ordinary client"),
     responses(
         (status = 201, description = "The new credentials", body = ClientCredentials),

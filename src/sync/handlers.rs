@@ -141,8 +141,10 @@ async fn sync<K: SyncKind>(
     "delete": ["old-group-7"]}))]
 pub struct SyncGroupsRequest {
     /// Groups to create or replace, matched by their `external_id` (required).
+    #[serde(default)]
     pub upsert: Vec<GroupWrite>,
     /// `external_id`s of groups to delete.
+    #[serde(default)]
     pub delete: Vec<String>,
 }
 
@@ -150,8 +152,10 @@ pub struct SyncGroupsRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncEventsRequest {
     /// Events to create or replace, matched by their `external_id` (required).
+    #[serde(default)]
     pub upsert: Vec<EventWrite>,
     /// `external_id`s of events to delete.
+    #[serde(default)]
     pub delete: Vec<String>,
 }
 
@@ -159,8 +163,10 @@ pub struct SyncEventsRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncResourcesRequest {
     /// Resources to create or replace, matched by their `external_id` (required).
+    #[serde(default)]
     pub upsert: Vec<ResourceWrite>,
     /// `external_id`s of resources to delete.
+    #[serde(default)]
     pub delete: Vec<String>,
 }
 
@@ -256,7 +262,10 @@ macro_rules! sync_doc {
                 (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
                 (status = 413, description = "More than 1,000 items, or a body over 16 MiB", body = Problem, content_type = "application/problem+json"),
                 (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "With `atomic=true`: an item failed and nothing was applied (per-item outcomes); or the body's shape is invalid", body = SyncResult),
+                (status = 422, description = "With `atomic=true`: an item failed and nothing was applied (`application/json`, per-item outcomes); or the body's shape is invalid (`application/problem+json`)", content(
+                    (SyncResult = "application/json"),
+                    (Problem = "application/problem+json"),
+                )),
             ),
             security(("bearer" = []))
         )]
