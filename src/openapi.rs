@@ -87,7 +87,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         error::Problem, error::FieldError,
         vocab::OrganizationKind, vocab::Topic, vocab::Format, vocab::Enrollment, vocab::Facilitation,
         vocab::RecoveryStage, vocab::SupportType, vocab::CostKind, vocab::Visibility, vocab::ListingStatus,
-        vocab::EventStatus, vocab::ResourceKind,
+        vocab::EventStatus, vocab::ResourceKind, groups::search::GroupSort,
     )),
     modifiers(&BearerScheme),
     tags(

@@ -271,7 +271,12 @@ fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
     }
     let sub = |b: &mut SqlBuilder, table: &str, col: &str, vals: Vec<Bind>| {
         let list = b.in_list(vals);
-        format!("g.id IN (SELECT group_id FROM {table} WHERE {col} {list})")
+        // A correlated EXISTS (a primary-key probe per group) lets the
+        // planner drive the query from the sort or place index and stop at
+        // the page's end; `g.id IN (SELECT …)` made SQLite read every group
+        // with the value first (183 ms instead of 10 ms for a nearby search
+        // at 100k groups).
+        format!("EXISTS (SELECT 1 FROM {table} x WHERE x.group_id = g.id AND x.{col} {list})")
     };
     if let Some(v) = &s.topics {
         let x = sub(b, "group_topics", "topic", binds(v).collect());
@@ -342,18 +347,18 @@ fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
         let mut sc = Vec::new();
         if let Some(d) = &m.days {
             sc.push(format!(
-                "weekday {}",
+                "s.weekday {}",
                 b.in_list(d.iter().map(|d| Bind::BigInt(*d)))
             ));
         }
         if let Some(f) = m.from_minute {
-            sc.push(format!("start_minute >= {}", b.param(Bind::BigInt(f))));
+            sc.push(format!("s.start_minute >= {}", b.param(Bind::BigInt(f))));
         }
         if let Some(t) = m.to_minute {
-            sc.push(format!("end_minute <= {}", b.param(Bind::BigInt(t))));
+            sc.push(format!("s.end_minute <= {}", b.param(Bind::BigInt(t))));
         }
         c.push(format!(
-            "g.id IN (SELECT group_id FROM group_meeting_slots WHERE {})",
+            "EXISTS (SELECT 1 FROM group_meeting_slots s WHERE s.group_id = g.id AND {})",
             sc.join(" AND ")
         ));
     }
