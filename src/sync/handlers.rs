@@ -141,7 +141,11 @@ async fn sync<K: SyncKind>(
     "delete": ["old-group-7"]}))]
 pub struct SyncGroupsRequest {
     /// Groups to create or replace, matched by their `external_id` (required).
+    /// Each item is a `GroupWrite`. Items are checked one by one: an item that
+    /// does not fit is reported as `failed` in the answer, with its fields,
+    /// and does not stop the others (unless `atomic=true`).
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub upsert: Vec<GroupWrite>,
     /// `external_id`s of groups to delete.
     #[serde(default)]
@@ -152,7 +156,11 @@ pub struct SyncGroupsRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncEventsRequest {
     /// Events to create or replace, matched by their `external_id` (required).
+    /// Each item is a `EventWrite`. Items are checked one by one: an item that
+    /// does not fit is reported as `failed` in the answer, with its fields,
+    /// and does not stop the others (unless `atomic=true`).
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub upsert: Vec<EventWrite>,
     /// `external_id`s of events to delete.
     #[serde(default)]
@@ -163,7 +171,11 @@ pub struct SyncEventsRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncResourcesRequest {
     /// Resources to create or replace, matched by their `external_id` (required).
+    /// Each item is a `ResourceWrite`. Items are checked one by one: an item that
+    /// does not fit is reported as `failed` in the answer, with its fields,
+    /// and does not stop the others (unless `atomic=true`).
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub upsert: Vec<ResourceWrite>,
     /// `external_id`s of resources to delete.
     #[serde(default)]
