@@ -36,6 +36,11 @@ pub struct Config {
     pub jwt: JwtConfig,
     /// `max-age` of `Cache-Control` on public reads, in seconds.
     pub cache_max_age: u32,
+    /// How long public read answers are kept in memory (0: not at all);
+    /// never longer than `cache_max_age`.
+    pub response_cache_seconds: u32,
+    /// Memory bound of that cache, in MiB.
+    pub response_cache_mb: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +139,8 @@ impl Config {
                 token_ttl_seconds,
             },
             cache_max_age: parsed("CIRCLES_CACHE_MAX_AGE", 60u32)?,
+            response_cache_seconds: parsed("CIRCLES_RESPONSE_CACHE_SECONDS", 5u32)?,
+            response_cache_mb: parsed("CIRCLES_RESPONSE_CACHE_MB", 32u32)?,
         })
     }
 }

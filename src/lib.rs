@@ -4,6 +4,7 @@
 //! service so that tests can spawn it.
 
 pub mod auth;
+pub mod cache;
 pub mod calendar;
 pub mod changes;
 pub mod cli;

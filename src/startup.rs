@@ -82,7 +82,16 @@ impl Application {
             .map_err(|e| StartupError::Bind(address.clone(), e))?
             .port();
         let workers = config.workers;
-        let state = web::Data::new(AppState { pool, keys, config });
+        let cache = crate::cache::ResponseCache::new(
+            config.response_cache_seconds.min(config.cache_max_age),
+            config.response_cache_mb,
+        );
+        let state = web::Data::new(AppState {
+            pool,
+            keys,
+            config,
+            cache,
+        });
         let server = HttpServer::new(move || {
             // No cookies are used, so answering any origin is safe.
             let cors = Cors::default()
@@ -101,6 +110,7 @@ impl Application {
                 .configure(routes)
                 .default_service(web::to(not_found))
                 .wrap(from_fn(crate::middleware::etags))
+                .wrap(from_fn(crate::cache::response_cache))
                 .wrap(cors)
                 .wrap(from_fn(crate::middleware::request_context))
         })

@@ -11,6 +11,7 @@ pub struct AppState {
     pub pool: Pool,
     pub keys: JwtKeys,
     pub config: Config,
+    pub cache: crate::cache::ResponseCache,
 }
 
 impl AppState {

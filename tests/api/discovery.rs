@@ -1968,3 +1968,68 @@ async fn keyword_search_on_events_and_resources() {
         .await
         .problem(400, "invalid_cursor");
 }
+
+/// The response cache: a repeated public read is answered from memory (a
+/// write made behind the service's back stays unseen until the entry
+/// expires), a write through the API empties it at once, `If-None-Match`
+/// works on a hit, and private (token) reads are never cached.
+#[tokio::test]
+async fn public_reads_are_cached_until_a_write() {
+    let app = crate::helpers::spawn_app_with(|c| c.response_cache_seconds = 30).await;
+    let org = app.org("Cedar Commons").await;
+    let gid = app
+        .published_group(&org.token, json!({"name": "Cedar walk"}))
+        .await;
+    let names = |v: &Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = app.get("/v1/organizations?limit=100").await;
+    let etag = first.header("etag").expect("an ETag");
+    let before = names(&first.expect(200));
+    // Written beside the service (as the admin CLI does): not seen yet.
+    app.create_org(
+        "Sideways Trust",
+        circles::vocab::OrganizationKind::Nonprofit,
+    );
+    let cached = app.get("/v1/organizations?limit=100").await;
+    assert_eq!(cached.header("etag").as_deref(), Some(etag.as_str()));
+    assert_eq!(
+        names(&cached.expect(200)),
+        before,
+        "a repeated read is served from the cache"
+    );
+    // If-None-Match on a hit.
+    let res = app
+        .client
+        .get(app.url("/v1/organizations?limit=100"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 304);
+    // A token's read is private and never cached.
+    let private = app
+        .get_auth("/v1/organizations?limit=100", &org.token)
+        .await
+        .expect(200);
+    assert!(names(&private).contains(&"Sideways Trust".to_owned()));
+    // Any write through the API empties the cache.
+    app.patch(
+        &format!("/v1/groups/{gid}"),
+        &org.token,
+        &json!({"name": "Cedar walk (Thursdays)"}),
+    )
+    .await
+    .expect(200);
+    let fresh = names(&app.get("/v1/organizations?limit=100").await.expect(200));
+    assert!(fresh.contains(&"Sideways Trust".to_owned()), "{fresh:?}");
+    let group = app.get(&format!("/v1/groups/{gid}")).await.expect(200);
+    assert_eq!(group["name"], "Cedar walk (Thursdays)");
+    let q = app.get("/v1/groups?q=thursdays").await.expect(200);
+    assert_eq!(q["data"][0]["id"], gid.as_str());
+}

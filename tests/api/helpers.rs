@@ -224,6 +224,10 @@ pub fn test_config(database_url: String, data_dir: std::path::PathBuf) -> Config
             token_ttl_seconds: 900,
         },
         cache_max_age: 60,
+        // Off by default: several tests write through the CLI beside the
+        // server; `discovery::public_reads_are_cached_until_a_write` turns it on.
+        response_cache_seconds: 0,
+        response_cache_mb: 32,
     }
 }
 
