@@ -96,6 +96,9 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiE
 /// `client_secret` you were given when your organization was onboarded. The
 /// token is valid for 15 minutes by default; ask for a new one when it
 /// expires. Errors follow RFC 6749 (`error` member) inside a problem document.
+///
+/// The body is a form (`application/x-www-form-urlencoded`), as OAuth 2.0
+/// clients send it; the same fields as a JSON object are accepted too.
 #[utoipa::path(
     post,
     path = "/v1/auth/token",
@@ -104,7 +107,6 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiE
     summary = "Exchange client credentials for an access token",
     request_body(content(
         (TokenRequest = "application/x-www-form-urlencoded"),
-        (TokenRequest = "application/json"),
     )),
     responses(
         (status = 200, description = "The access token", body = TokenResponse,
