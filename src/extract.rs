@@ -90,6 +90,13 @@ pub fn is_json(content_type: Option<&str>) -> bool {
 /// errors (wrong type, unknown field, bad enum value, missing field) as
 /// validation problems naming the field path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        crate::shape::check::<T>(&value)?;
+    }
+    parse_json_unchecked(bytes)
+}
+
+fn parse_json_unchecked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -105,6 +112,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Same as [`parse_json`] for an already parsed value (used by merge patch).
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    crate::shape::check::<T>(&value)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         ApiError::Validation(vec![describe_data_error(
             &e.path().to_string(),

@@ -27,6 +27,7 @@ pub mod resources;
 pub mod routes;
 pub mod search;
 pub mod seed;
+pub mod shape;
 pub mod startup;
 pub mod state;
 pub mod sync;

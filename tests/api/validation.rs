@@ -532,3 +532,40 @@ async fn bad_paths_unknown_routes_and_wrong_methods() {
         assert_eq!(got, want, "{method} {path}: Allow");
     }
 }
+
+/// A JSON array where an object belongs is refused with the field named
+/// (serde alone would read a struct from an array of its fields), on create,
+/// merge patch and bulk sync alike; nothing is written.
+#[tokio::test]
+async fn arrays_are_refused_where_objects_belong() {
+    let app = spawn_app().await;
+    let org = app.org("Shape Checkers").await;
+    let mut body = crate::helpers::group_body(json!({}));
+    body["cost"] = json!(["free"]);
+    let p = app
+        .post("/v1/groups", &org.token, &body)
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "cost", "{p}");
+    let id = app
+        .published_group(&org.token, json!({"name": "Shapely"}))
+        .await;
+    let p = app
+        .patch(
+            &format!("/v1/groups/{id}"),
+            &org.token,
+            &json!({"online": [null, null, null, null]}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "online", "{p}");
+    let g = app.get(&format!("/v1/groups/{id}")).await.expect(200);
+    assert_eq!(g["version"], 1, "nothing was written: {g}");
+    let mut item = crate::helpers::group_body(json!({"external_id": "shape-1"}));
+    item["location"] = json!(["Hall", null]);
+    let r = app
+        .post("/v1/sync/groups", &org.token, &json!({"upsert": [item]}))
+        .await
+        .expect(200);
+    assert_eq!(r["results"][0]["outcome"], "failed", "{r}");
+}
