@@ -52,13 +52,17 @@ impl Cursor {
     }
 
     pub fn decode(s: &str) -> Result<Cursor, ApiError> {
-        let invalid = || ApiError::BadRequest {
-            code: "invalid_cursor",
-            detail: "the cursor is not one this service issued; start again without `cursor`"
-                .into(),
-        };
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid())?;
-        serde_json::from_slice(&bytes).map_err(|_| invalid())
+        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid_cursor())?;
+        serde_json::from_slice(&bytes).map_err(|_| invalid_cursor())
+    }
+}
+
+/// The problem for a cursor this list did not issue (garbage, or one from
+/// another list or sort).
+pub fn invalid_cursor() -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_cursor",
+        detail: "the cursor is not one this list issued; start again without `cursor`".into(),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::error::{ApiError, FieldError};
 use crate::listing::{
     online_from_columns, public_location, public_online, LocationColumns, OrganizationSummary,
 };
-use crate::pagination::{Cursor, PageRequest};
+use crate::pagination::{invalid_cursor, Cursor, PageRequest};
 use crate::recurrence::{OccurrenceTimes, Recurrence};
 use crate::search::{
     binds, full_text, organization_condition, Bind, Indexed, Keywords, SqlBuilder,
@@ -303,9 +303,9 @@ impl EventHit {
     }
 }
 
-/// `SELECT … FROM … WHERE …` of the public events matching `f`; returns the
-/// rank expression with `q`.
-fn select_public(b: &mut SqlBuilder, f: &EventFilter) -> (Vec<String>, Option<String>) {
+/// The `SELECT … FROM …` and the `WHERE` conditions of the public events
+/// matching `f`, and the rank expression with `q`.
+fn select_public(b: &mut SqlBuilder, f: &EventFilter) -> (String, String, Option<String>) {
     let mut c = vec![
         "e.listing_status = 'published'".to_owned(),
         "e.deleted_at IS NULL".to_owned(),
@@ -350,9 +350,7 @@ fn select_public(b: &mut SqlBuilder, f: &EventFilter) -> (Vec<String>, Option<St
         "SELECT e.*, CAST({} AS DOUBLE PRECISION) AS rank FROM events e{join}",
         rank.as_deref().unwrap_or("NULL")
     );
-    let mut parts = vec![select];
-    parts.push(c.join(" AND "));
-    (parts, rank)
+    (select, c.join(" AND "), rank)
 }
 
 /// One page (`limit + 1` hits) of published events matching `f`: the best
@@ -363,8 +361,7 @@ pub fn list_page(
     page: &PageRequest,
 ) -> Result<Vec<EventHit>, ApiError> {
     let mut b = SqlBuilder::new(conn);
-    let (parts, rank) = select_public(&mut b, f);
-    let mut conditions = parts[1].clone();
+    let (select, mut conditions, rank) = select_public(&mut b, f);
     if let Some(cur) = &page.cursor {
         let id = b.param(Bind::Text(cur.after_id.clone()));
         match (&rank, cur.key.as_deref()) {
@@ -382,18 +379,10 @@ pub fn list_page(
         None => "e.id ASC".to_owned(),
     };
     b.push(&format!(
-        "{} WHERE {conditions} ORDER BY {order} LIMIT {}",
-        parts[0],
+        "{select} WHERE {conditions} ORDER BY {order} LIMIT {}",
         page.limit + 1
     ));
     Ok(b.load(conn)?)
-}
-
-fn invalid_cursor() -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_cursor",
-        detail: "the cursor is not one this list issued; start again without `cursor`".into(),
-    }
 }
 
 /// All published events matching `f` (up to `cap`), in id order.
@@ -403,10 +392,9 @@ pub fn list_public(
     cap: i64,
 ) -> Result<Vec<EventRow>, ApiError> {
     let mut b = SqlBuilder::new(conn);
-    let (parts, _) = select_public(&mut b, f);
+    let (select, conditions, _) = select_public(&mut b, f);
     b.push(&format!(
-        "{} WHERE {} ORDER BY e.id LIMIT {cap}",
-        parts[0], parts[1]
+        "{select} WHERE {conditions} ORDER BY e.id LIMIT {cap}"
     ));
     Ok(b.load::<EventHit>(conn)?
         .into_iter()

@@ -398,11 +398,16 @@ impl GroupWrite {
             .0
             .into_iter()
             .next()?;
-        let local = o.start.with_timezone(&tz);
-        Some((o.start, local.with_timezone(&local.offset().fix())))
+        Some(with_local(o.start, tz))
     }
 
     pub fn timezone(&self) -> Option<chrono_tz::Tz> {
         self.schedule.as_ref()?.timezone.parse().ok()
     }
+}
+
+/// An instant with the same instant in `tz`, as a fixed offset.
+pub fn with_local(utc: DateTime<Utc>, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<FixedOffset>) {
+    let local = utc.with_timezone(&tz);
+    (utc, local.with_timezone(&local.offset().fix()))
 }

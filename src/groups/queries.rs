@@ -364,17 +364,11 @@ impl GroupRow {
         // come before it); once it has begun, compute the next one.
         let next = match self.next_meeting_at {
             Some(t) if t == NO_MEETING => None,
-            Some(t) if t.and_utc() > now => {
-                let utc = t.and_utc();
-                w.schedule
-                    .as_ref()
-                    .and_then(|s| s.timezone.parse::<chrono_tz::Tz>().ok())
-                    .map(|tz| {
-                        use chrono::Offset;
-                        let local = utc.with_timezone(&tz);
-                        (utc, local.with_timezone(&local.offset().fix()))
-                    })
-            }
+            Some(t) if t.and_utc() > now => w
+                .schedule
+                .as_ref()
+                .and_then(|s| s.timezone.parse::<chrono_tz::Tz>().ok())
+                .map(|tz| with_local(t.and_utc(), tz)),
             _ => w.next_meeting(now),
         };
         let (location, online) = if privileged {

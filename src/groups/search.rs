@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::queries::GroupRow;
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
-use crate::pagination::{Cursor, PageRequest};
+use crate::pagination::{invalid_cursor, Cursor, PageRequest};
 use crate::search::{
     binds, full_text, organization_condition, Bind, Indexed, Keywords, Near, SqlBuilder,
 };
@@ -461,13 +461,6 @@ pub fn cursor_for(sort: GroupSort, h: &Hit) -> Cursor {
 
 fn fmt_time(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
-}
-
-fn invalid_cursor() -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_cursor",
-        detail: "the cursor belongs to another query or sort; start again without `cursor`".into(),
-    }
 }
 
 /// The key of a cursor as a bound value for `sort`.

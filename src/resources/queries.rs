@@ -10,7 +10,7 @@ use super::dto::*;
 use crate::db::schema::{resource_languages, resource_topics, resources};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::pagination::{Cursor, PageRequest};
+use crate::pagination::{invalid_cursor, Cursor, PageRequest};
 use crate::search::{
     binds, full_text, organization_condition, Bind, Indexed, Keywords, SqlBuilder,
 };
@@ -165,22 +165,18 @@ impl ResourceHit {
 /// The crisis flag and rank a list cursor was issued after; cursors of
 /// other lists are refused.
 fn cursor_key(c: &Cursor, ranked: bool) -> Result<(bool, Option<f64>), ApiError> {
-    let invalid = || ApiError::BadRequest {
-        code: "invalid_cursor",
-        detail: "the cursor is not one this list issued; start again without `cursor`".into(),
-    };
-    let key = c.key.as_deref().ok_or_else(invalid)?;
+    let key = c.key.as_deref().ok_or_else(invalid_cursor)?;
     let (flag, rank) = match key.split_once(':') {
-        Some((f, r)) => (f, Some(r.parse::<f64>().map_err(|_| invalid())?)),
+        Some((f, r)) => (f, Some(r.parse::<f64>().map_err(|_| invalid_cursor())?)),
         None => (key, None),
     };
     if rank.is_some() != ranked {
-        return Err(invalid());
+        return Err(invalid_cursor());
     }
     match flag {
         "1" => Ok((true, rank)),
         "0" => Ok((false, rank)),
-        _ => Err(invalid()),
+        _ => Err(invalid_cursor()),
     }
 }
 
