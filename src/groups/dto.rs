@@ -303,10 +303,13 @@ pub struct GroupResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 2.4)]
     pub distance_km: Option<Option<f64>>,
-    /// In a `q` search: how well the group matches, higher is better. Only
-    /// the order is meaningful; the scale differs between deployments.
+    /// In a `q` search sorted by relevance (the default with `q`): how well
+    /// the group matches, higher is better: `3` when every word is in its
+    /// name, `2` when every word is in its name, topics or summary, `1`
+    /// otherwise (its description or its organization's name). Equal scores
+    /// come in the order the groups were listed. Absent with other sorts.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = 3.2)]
+    #[schema(example = 3)]
     pub relevance: Option<f64>,
 }
 

@@ -243,9 +243,8 @@ pub async fn list_groups(
                         crate::search::shown_distance(d, h.group.location_visibility.as_deref())
                     }));
                 }
-                if search.keywords.is_some() {
-                    g.relevance = h.rank.map(|r| -r);
-                }
+                // Sorted by relevance: its tier (3 best).
+                g.relevance = h.tier.map(|t| t as f64);
             }
             let total = include_total
                 .then(|| search::total(conn, &search))

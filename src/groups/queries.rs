@@ -424,17 +424,24 @@ impl GroupRow {
 /// Nothing a client sees changes, so no version or feed entry is written.
 pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, ApiError> {
     let now = Utc::now();
-    let stale = support_groups::next_meeting_at
-        .le(now.naive_utc())
-        .or(support_groups::next_meeting_at.is_null());
-    // Usually there is nothing to do: find out without taking the write lock.
-    let any: Option<String> = support_groups::table
-        .filter(stale)
+    // Usually there is nothing to do: find out without taking the write lock,
+    // with two probes of support_groups_stale_meeting (an `OR` of the two
+    // would read every group).
+    let passed: Option<String> = support_groups::table
+        .filter(support_groups::next_meeting_at.le(now.naive_utc()))
         .filter(support_groups::deleted_at.is_null())
         .select(support_groups::id)
         .first(conn)
         .optional()?;
-    if any.is_none() {
+    let mut never = || -> QueryResult<Option<String>> {
+        support_groups::table
+            .filter(support_groups::next_meeting_at.is_null())
+            .filter(support_groups::deleted_at.is_null())
+            .select(support_groups::id)
+            .first(conn)
+            .optional()
+    };
+    if passed.is_none() && never()?.is_none() {
         return Ok(0);
     }
     crate::db::write_transaction(conn, |conn| {

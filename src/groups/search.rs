@@ -16,7 +16,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{invalid_cursor, Cursor, PageRequest};
 use crate::search::{
-    binds, full_text, organization_condition, Bind, Indexed, Keywords, Near, SqlBuilder,
+    binds, full_text_tier, organization_condition, Bind, Keywords, Near, SqlBuilder, TIERS,
 };
 use crate::vocab::*;
 
@@ -219,16 +219,19 @@ impl GroupSearch {
     }
 }
 
-/// One result row: the group, its distance (with `near`) and rank (with
-/// `q`, lower is better), and the value it is sorted by.
+/// One result row: the group, its distance (with `near`), its relevance
+/// tier (sorted by relevance; see [`TIERS`]) and its place in the order
+/// groups were listed (`search_rowid`, the order within a tier).
 #[derive(Debug, QueryableByName)]
 pub struct Hit {
     #[diesel(embed)]
     pub group: GroupRow,
     #[diesel(sql_type = Nullable<Double>)]
     pub distance: Option<f64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub rank: Option<f64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub tier: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub listed: i64,
 }
 
 #[derive(QueryableByName)]
@@ -250,24 +253,23 @@ const NO_DISTANCE: f64 = 1.0e9;
 
 /// The parts of a search query that every statement shares.
 struct Parts {
-    join: String,
+    from: String,
     conditions: Vec<String>,
     distance: Option<String>,
-    rank: Option<String>,
 }
 
-fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
+/// `tier`: with `q`, keep only the matches of this relevance tier (`None`:
+/// every match).
+fn parts(b: &mut SqlBuilder, s: &GroupSearch, tier: Option<i64>) -> Parts {
     let mut c = vec![
         "g.status = 'published'".to_owned(),
         "g.deleted_at IS NULL".to_owned(),
     ];
-    let mut join = String::new();
-    let mut rank = None;
+    let mut from = "support_groups g".to_owned();
     if let Some(k) = &s.keywords {
-        let ft = full_text(b, Indexed::Groups, "g", k);
-        join = ft.join;
+        let ft = full_text_tier(b, k, tier);
+        from = ft.from;
         c.push(ft.condition);
-        rank = Some(ft.rank);
     }
     let sub = |b: &mut SqlBuilder, table: &str, col: &str, vals: Vec<Bind>| {
         let list = b.in_list(vals);
@@ -389,10 +391,9 @@ fn parts(b: &mut SqlBuilder, s: &GroupSearch) -> Parts {
         distance = Some(d);
     }
     Parts {
-        join,
+        from,
         conditions: c,
         distance,
-        rank,
     }
 }
 
@@ -412,8 +413,9 @@ struct Order {
 
 fn order(sort: GroupSort, p: &Parts) -> Order {
     match sort {
+        // Within a tier (the tiers are separate queries).
         GroupSort::Relevance => Order {
-            expr: p.rank.clone().expect("relevance needs q"),
+            expr: "g.search_rowid".into(),
             desc: false,
         },
         GroupSort::Distance => Order {
@@ -445,7 +447,7 @@ fn order(sort: GroupSort, p: &Parts) -> Order {
 /// The cursor key of a hit under `sort`, as text.
 pub fn cursor_for(sort: GroupSort, h: &Hit) -> Cursor {
     let key = match sort {
-        GroupSort::Relevance => h.rank.map(|r| format!("{r:?}")),
+        GroupSort::Relevance => Some(format!("{}:{}", h.tier.unwrap_or(0), h.listed)),
         GroupSort::Distance => Some(format!("{:?}", h.distance.unwrap_or(NO_DISTANCE))),
         GroupSort::NextMeeting => h.group.next_meeting_at.map(fmt_time),
         GroupSort::Name => h.group.name_key.clone(),
@@ -481,21 +483,48 @@ fn cursor_key(sort: GroupSort, c: &Cursor) -> Result<Option<Bind>, ApiError> {
             .ok_or_else(invalid_cursor)
     };
     Ok(match sort {
-        GroupSort::Relevance | GroupSort::Distance => Some(float()?),
+        GroupSort::Relevance => None,
+        GroupSort::Distance => Some(float()?),
         GroupSort::NextMeeting | GroupSort::Updated => Some(time()?),
         GroupSort::Name => Some(Bind::Text(key.ok_or_else(invalid_cursor)?.to_owned())),
         GroupSort::Created => None,
     })
 }
 
-/// One page (`limit + 1` hits) of the search, in the order asked.
+/// Where a relevance cursor stands: its tier and `search_rowid`.
+fn relevance_cursor(c: &Cursor) -> Result<(i64, i64), ApiError> {
+    if c.sort.as_deref() != Some(GroupSort::Relevance.as_str()) {
+        return Err(invalid_cursor());
+    }
+    c.key
+        .as_deref()
+        .and_then(|k| k.split_once(':'))
+        .and_then(|(t, r)| Some((t.parse().ok()?, r.parse().ok()?)))
+        .filter(|(t, _)| TIERS.contains(t))
+        .ok_or_else(invalid_cursor)
+}
+
+/// One page (`limit + 1` hits) of the search, in the order asked. Sorted by
+/// relevance, the tiers are read best first, each only as far as the page
+/// needs.
 pub fn page(
     conn: &mut DbConnection,
     s: &GroupSearch,
     page: &PageRequest,
 ) -> Result<(GroupSort, Vec<Hit>), ApiError> {
-    let (sort, b) = page_sql(conn, s, page)?;
-    Ok((sort, b.load(conn)?))
+    let (sort, statements) = page_sql(conn, s, page)?;
+    let want = page.limit as usize + 1;
+    let mut hits: Vec<Hit> = Vec::new();
+    for (mut b, tier) in statements {
+        if hits.len() >= want {
+            break;
+        }
+        if tier.is_some() {
+            b.push(&format!(" LIMIT {}", want - hits.len()));
+        }
+        hits.extend(b.load::<Hit>(conn)?);
+    }
+    Ok((sort, hits))
 }
 
 #[derive(QueryableByName)]
@@ -510,7 +539,7 @@ struct PgPlanLine {
     line: String,
 }
 
-/// The backend's plan for the exact page query [`page`] runs (`EXPLAIN
+/// The backend's plan for the exact page queries [`page`] runs (`EXPLAIN
 /// QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), one line per step. For
 /// the tests that check every search shape uses an index.
 pub fn explain(
@@ -518,31 +547,56 @@ pub fn explain(
     s: &GroupSearch,
     page: &PageRequest,
 ) -> Result<Vec<String>, ApiError> {
-    let (_, mut b) = page_sql(conn, s, page)?;
-    if b.is_pg() {
-        b.sql = format!("EXPLAIN {}", b.sql);
-        Ok(b.load::<PgPlanLine>(conn)?
-            .into_iter()
-            .map(|l| l.line)
-            .collect())
-    } else {
-        b.sql = format!("EXPLAIN QUERY PLAN {}", b.sql);
-        Ok(b.load::<SqlitePlanLine>(conn)?
-            .into_iter()
-            .map(|l| l.detail)
-            .collect())
+    let (_, statements) = page_sql(conn, s, page)?;
+    let mut lines = Vec::new();
+    for (mut b, tier) in statements {
+        if tier.is_some() {
+            b.push(&format!(" LIMIT {}", page.limit + 1));
+        }
+        if b.is_pg() {
+            b.sql = format!("EXPLAIN {}", b.sql);
+            lines.extend(b.load::<PgPlanLine>(conn)?.into_iter().map(|l| l.line));
+        } else {
+            b.sql = format!("EXPLAIN QUERY PLAN {}", b.sql);
+            lines.extend(b.load::<SqlitePlanLine>(conn)?.into_iter().map(|l| l.detail));
+        }
     }
+    Ok(lines)
 }
 
-/// The page query of a search, with its sort.
+/// The page queries of a search, with its sort: one, or with `sort=relevance`
+/// one per tier from the cursor's on (each without its `LIMIT`, which
+/// [`page`] adds).
+#[allow(clippy::type_complexity)]
 fn page_sql(
     conn: &DbConnection,
     s: &GroupSearch,
     page: &PageRequest,
-) -> Result<(GroupSort, SqlBuilder), ApiError> {
+) -> Result<(GroupSort, Vec<(SqlBuilder, Option<i64>)>), ApiError> {
     let sort = s.effective_sort()?;
+    if sort == GroupSort::Relevance {
+        let at = page.cursor.as_ref().map(relevance_cursor).transpose()?;
+        let mut out = Vec::new();
+        for tier in TIERS {
+            if at.is_some_and(|(t, _)| tier > t) {
+                continue;
+            }
+            let mut b = SqlBuilder::new(conn);
+            let p = parts(&mut b, s, Some(tier));
+            let mut conditions = p.conditions.clone();
+            if let Some((t, listed)) = at {
+                if t == tier {
+                    let k = b.param(Bind::BigInt(listed));
+                    conditions.push(format!("g.search_rowid > {k}"));
+                }
+            }
+            push_select(&mut b, &p, Some(tier), &conditions, "g.search_rowid ASC", None);
+            out.push((b, Some(tier)));
+        }
+        return Ok((sort, out));
+    }
     let mut b = SqlBuilder::new(conn);
-    let p = parts(&mut b, s);
+    let p = parts(&mut b, s, None);
     let o = order(sort, &p);
     let mut conditions = p.conditions.clone();
     if let Some(c) = &page.cursor {
@@ -556,32 +610,44 @@ fn page_sql(
             }
         }
     }
-    let distance = p.distance.clone().unwrap_or_else(|| "NULL".into());
-    let rank = p.rank.clone().unwrap_or_else(|| "NULL".into());
     let dir = if o.desc { "DESC" } else { "ASC" };
     let order_by = if sort == GroupSort::Created {
         format!("g.id {dir}")
     } else {
         format!("{} {dir}, g.id {dir}", o.expr)
     };
+    push_select(&mut b, &p, None, &conditions, &order_by, Some(page.limit + 1));
+    Ok((sort, vec![(b, None)]))
+}
+
+/// `SELECT` the hits of `p` under `conditions`, in `order_by`.
+fn push_select(
+    b: &mut SqlBuilder,
+    p: &Parts,
+    tier: Option<i64>,
+    conditions: &[String],
+    order_by: &str,
+    limit: Option<u32>,
+) {
+    let distance = p.distance.clone().unwrap_or_else(|| "NULL".into());
+    let tier = tier.map_or("NULL".to_owned(), |t| t.to_string());
+    let limit = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
     b.push(&format!(
         "SELECT g.*, CAST({distance} AS DOUBLE PRECISION) AS distance, \
-         CAST({rank} AS DOUBLE PRECISION) AS rank \
-         FROM support_groups g{} WHERE {} ORDER BY {order_by} LIMIT {}",
-        p.join,
+         CAST({tier} AS BIGINT) AS tier, g.search_rowid AS listed \
+         FROM {} WHERE {} ORDER BY {order_by}{limit}",
+        p.from,
         conditions.join(" AND "),
-        page.limit + 1
     ));
-    Ok((sort, b))
 }
 
 /// How many groups match (all pages).
 pub fn total(conn: &mut DbConnection, s: &GroupSearch) -> Result<i64, ApiError> {
     let mut b = SqlBuilder::new(conn);
-    let p = parts(&mut b, s);
+    let p = parts(&mut b, s, None);
     b.push(&format!(
-        "SELECT COUNT(*) AS n FROM support_groups g{} WHERE {}",
-        p.join,
+        "SELECT COUNT(*) AS n FROM {} WHERE {}",
+        p.from,
         p.conditions.join(" AND ")
     ));
     Ok(b.load::<Count>(conn)?.first().map_or(0, |c| c.n))
@@ -596,10 +662,10 @@ pub fn facets(
     let mut out = Facets::default();
     for f in which {
         let mut b = SqlBuilder::new(conn);
-        let p = parts(&mut b, s);
+        let p = parts(&mut b, s, None);
         let matching = format!(
-            "SELECT g.id FROM support_groups g{} WHERE {}",
-            p.join,
+            "SELECT g.id FROM {} WHERE {}",
+            p.from,
             p.conditions.join(" AND ")
         );
         b.push(&match f {
@@ -612,9 +678,9 @@ pub fn facets(
                  WHERE group_id IN ({matching}) GROUP BY language"
             ),
             Facet::Format => format!(
-                "SELECT g.format AS value, COUNT(*) AS n FROM support_groups g{} \
+                "SELECT g.format AS value, COUNT(*) AS n FROM {} \
                  WHERE {} GROUP BY g.format",
-                p.join,
+                p.from,
                 p.conditions.join(" AND ")
             ),
         });

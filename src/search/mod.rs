@@ -215,6 +215,26 @@ impl Keywords {
     }
 }
 
+impl Keywords {
+    /// The PostgreSQL query restricted to lexemes of these weights (`A`
+    /// name, `B` summary and topic labels, `C` description and organization).
+    fn weighted(&self, weights: &str) -> String {
+        let last = self.words.len() - 1;
+        self.words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == last {
+                    format!("{w}:*{weights}")
+                } else {
+                    format!("{w}:{weights}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
 /// Which listing table a full-text search runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Indexed {
@@ -265,6 +285,64 @@ pub fn full_text(b: &mut SqlBuilder, table: Indexed, alias: &str, k: &Keywords) 
             join: format!(" JOIN {fts} ON {fts}.rowid = {alias}.search_rowid"),
             condition: format!("{fts} MATCH {p}"),
             rank: format!("bm25({fts}, {})", table.weights()),
+        }
+    }
+}
+
+/// Relevance tiers of a keyword search on groups, best first: every word in
+/// the name (3); every word in the name, topic labels or summary (2); every
+/// word somewhere, the description and the organization's name included (1).
+pub const TIERS: [i64; 3] = [3, 2, 1];
+
+/// The full-text part of a group query that keeps only the matches of one
+/// relevance tier (see [`TIERS`]), for `support_groups` aliased `g`: the
+/// `FROM` clause (on SQLite the full-text table comes first and drives the
+/// query: probing FTS5 per group would re-run the match for every probe),
+/// the condition, and the order within the tier (the order groups were
+/// listed, `search_rowid`, which FTS5 walks without sorting). Reading a tier
+/// stops at the page's end, so the cost no longer grows with the number of
+/// matches the way scoring every match (bm25, `ts_rank`) did.
+pub struct Tier {
+    pub from: String,
+    pub condition: String,
+    pub order: String,
+}
+
+/// `tier` `None` keeps every match (for the other sorts, totals and facets).
+pub fn full_text_tier(b: &mut SqlBuilder, k: &Keywords, tier: Option<i64>) -> Tier {
+    if b.is_pg() {
+        let (name, head, all) = (k.weighted("A"), k.weighted("AB"), k.expression(true));
+        let mut m = |query: String| {
+            let p = b.param(Bind::Text(query));
+            format!("g.search_vector @@ to_tsquery('english', {p})")
+        };
+        let condition = match tier {
+            None => m(all),
+            Some(3) => m(name),
+            Some(2) => format!("{} AND NOT {}", m(head), m(name)),
+            Some(_) => format!("{} AND NOT {}", m(all), m(head)),
+        };
+        Tier {
+            from: "support_groups g".into(),
+            condition,
+            order: "g.search_rowid".into(),
+        }
+    } else {
+        let e = k.expression(false);
+        let name = format!("{{name}} : ({e})");
+        let head = format!("{{name summary topics}} : ({e})");
+        let query = match tier {
+            None => e,
+            Some(3) => name,
+            Some(2) => format!("({head}) NOT ({name})"),
+            Some(_) => format!("({e}) NOT ({head})"),
+        };
+        let p = b.param(Bind::Text(query));
+        Tier {
+            from: "group_fts CROSS JOIN support_groups g ON g.search_rowid = group_fts.rowid"
+                .into(),
+            condition: format!("group_fts MATCH {p}"),
+            order: "group_fts.rowid".into(),
         }
     }
 }

@@ -175,17 +175,31 @@ impl G {
     /// The stems the full-text index holds for this group (topic labels
     /// aside: no searched word or prefix can match them, see `WORDS`).
     fn tokens(&self) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let org = ORG_NAMES[self.org];
-        for text in [
+        self.tokens_of(&[
             Some(self.name.as_str()),
             self.summary.as_deref(),
             self.description.as_deref(),
-            Some(org),
-        ]
-        .into_iter()
-        .flatten()
-        {
+            Some(ORG_NAMES[self.org]),
+        ])
+    }
+
+    /// The relevance tier of a match for `words`: 3 when every word is in
+    /// the name, 2 in the name or summary, 1 otherwise.
+    fn tier(&self, words: &[String]) -> i64 {
+        let name = self.tokens_of(&[Some(self.name.as_str())]);
+        let head = self.tokens_of(&[Some(self.name.as_str()), self.summary.as_deref()]);
+        if all_words_in(words, &name) {
+            3
+        } else if all_words_in(words, &head) {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn tokens_of(&self, texts: &[Option<&str>]) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for text in texts.iter().flatten() {
             for w in text.split(|c: char| !c.is_alphanumeric()) {
                 if !w.is_empty() {
                     out.insert(w.to_lowercase());
@@ -451,6 +465,18 @@ struct Q {
 
 const STOP: &[&str] = &["the", "and", "for", "of", "a"];
 
+/// Every word is one of `tokens`; the last may be the start of one.
+fn all_words_in(words: &[String], tokens: &BTreeSet<String>) -> bool {
+    let last = words.len().saturating_sub(1);
+    words.iter().enumerate().all(|(i, w)| {
+        if i == last {
+            tokens.iter().any(|t| t.starts_with(w.as_str()))
+        } else {
+            tokens.contains(w)
+        }
+    })
+}
+
 impl Q {
     /// The searchable words (lowercase, without stop words).
     fn words(&self) -> Vec<String> {
@@ -540,19 +566,8 @@ impl Q {
             return None;
         }
         let words = self.words();
-        if !words.is_empty() {
-            let tokens = g.tokens();
-            let last = words.len() - 1;
-            for (i, w) in words.iter().enumerate() {
-                let hit = if i == last {
-                    tokens.iter().any(|t| t.starts_with(w.as_str()))
-                } else {
-                    tokens.contains(w)
-                };
-                if !hit {
-                    return None;
-                }
-            }
+        if !words.is_empty() && !all_words_in(&words, &g.tokens()) {
+            return None;
         }
         let any = |want: &Option<Vec<&'static str>>, have: &[&'static str]| {
             want.as_ref()
@@ -1001,12 +1016,29 @@ async fn random_searches_match_a_brute_force_evaluation() {
             let g: BTreeSet<&String> = got.iter().collect();
             let w: BTreeSet<&String> = want.iter().collect();
             assert!(g == w, "query {i} `{qs}`: {}", describe(&got, &want));
+            let words = q.words();
+            for item in &items {
+                let g = by_id[item["id"].as_str().unwrap()];
+                assert_eq!(
+                    item["relevance"].as_f64(),
+                    Some(g.tier(&words) as f64),
+                    "query {i} `{qs}`: the tier of {:?} {:?}",
+                    g.name,
+                    g.summary
+                );
+            }
+            // Best tier first; within a tier, in the order groups were listed.
             for pair in items.windows(2) {
                 let (a, b) = (&pair[0], &pair[1]);
                 let ra = a["relevance"].as_f64().expect("relevance");
                 let rb = b["relevance"].as_f64().expect("relevance");
+                let (ca, cb) = (a["created_at"].as_str(), b["created_at"].as_str());
+                let (ca, cb) = (
+                    DateTime::parse_from_rfc3339(ca.unwrap()).unwrap(),
+                    DateTime::parse_from_rfc3339(cb.unwrap()).unwrap(),
+                );
                 assert!(
-                    ra > rb || (ra == rb && a["id"].as_str() < b["id"].as_str()),
+                    ra > rb || (ra == rb && ca <= cb),
                     "query {i} `{qs}`: relevance order {ra} {} then {rb} {}",
                     a["id"],
                     b["id"]
@@ -1053,13 +1085,13 @@ async fn random_searches_match_a_brute_force_evaluation() {
             expected.iter().map(|(g, d)| (id_of(g), *d)).collect();
         for item in &items {
             let id = item["id"].as_str().unwrap();
-            if q.words().is_empty() {
+            if sort == "relevance" {
+                assert!(item["relevance"].is_number(), "`{qs}`: relevance");
+            } else {
                 assert!(
                     item.get("relevance").is_none(),
-                    "`{qs}`: relevance without q"
+                    "`{qs}`: relevance when not sorted by it"
                 );
-            } else {
-                assert!(item["relevance"].is_number(), "`{qs}`: relevance with q");
             }
             match q.near {
                 None => assert!(item.get("distance_km").is_none(), "`{qs}`: distance"),
@@ -1715,6 +1747,10 @@ async fn every_search_shape_is_index_driven() {
             // obvious index (others only must not scan the table).
             let wanted = match (app.backend, *what) {
                 (Backend::Sqlite, w) if w.starts_with("q") => Some("VIRTUAL TABLE"),
+                (Backend::Sqlite, "sort=name" | "sort=name, page 2") => {
+                    Some("support_groups_by_name")
+                }
+                (Backend::Sqlite, "sort=next_meeting") => Some("support_groups_by_next_meeting"),
                 (Backend::Postgres, "near (distance)" | "near + q") => Some("support_groups_geo"),
                 (Backend::Postgres, "sort=name" | "sort=name, page 2") => {
                     Some("support_groups_by_name")
@@ -1727,7 +1763,12 @@ async fn every_search_shape_is_index_driven() {
                     failures.push(format!("{what} ({pass}) does not use {index}"));
                 }
             }
+            // `include_online` adds every online group, a third of the
+            // directory here: after ANALYZE, SQLite rightly prefers one pass
+            // over the table to a third of it read through an index.
+            let whole_share = *what == "near + include_online" && !setup.is_empty();
             let ok = match app.backend {
+                Backend::Sqlite if whole_share => true,
                 Backend::Sqlite => plan.iter().all(|l| {
                     let l = l.trim();
                     !(l == "SCAN g"

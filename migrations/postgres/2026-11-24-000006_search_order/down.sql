@@ -1,0 +1,4 @@
+DROP INDEX support_groups_search_rowid;
+ALTER TABLE support_groups DROP COLUMN search_rowid;
+DROP INDEX support_groups_by_created;
+CREATE INDEX support_groups_public ON support_groups(status, id) WHERE deleted_at IS NULL;
