@@ -332,7 +332,19 @@ pub fn full_text_tier(b: &mut SqlBuilder, k: &Keywords, tier: Option<i64>) -> Ti
         let name = format!("{{name}} : ({e})");
         let head = format!("{{name summary topics}} : ({e})");
         let query = match tier {
-            None => e,
+            None => {
+                // Every match, for a query driven by another index (a sort,
+                // `near`) or counting: FTS5 lists the matching rowids once,
+                // cheaply, and each candidate group is probed in that list.
+                let p = b.param(Bind::Text(e));
+                return Tier {
+                    from: "support_groups g".into(),
+                    condition: format!(
+                        "g.search_rowid IN (SELECT rowid FROM group_fts WHERE group_fts MATCH {p})"
+                    ),
+                    order: "g.search_rowid".into(),
+                };
+            }
             Some(3) => name,
             Some(2) => format!("({head}) NOT ({name})"),
             Some(_) => format!("({e}) NOT ({head})"),
