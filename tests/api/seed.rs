@@ -342,6 +342,52 @@ async fn seed_synthetic_is_deterministic_varied_and_readable() {
         resources["data"][0]["crisis"], true,
         "crisis lines come first: {resources}"
     );
+
+    // The full-text index holds the seeded listings (the bulk load sets its
+    // triggers aside and indexes everything at the end) and its triggers
+    // are back for later writes.
+    let name = data[0]["name"].as_str().unwrap();
+    let word = name
+        .split(|c: char| !c.is_alphabetic())
+        .find(|w| w.len() >= 5)
+        .unwrap_or_else(|| panic!("a word in {name:?}"));
+    let found: Value = client
+        .get(format!("{address}/v1/groups?q={word}&include_total=true"))
+        .send()
+        .await
+        .expect("GET /v1/groups?q=")
+        .json()
+        .await
+        .expect("a JSON page");
+    assert!(found["total"].as_i64().unwrap() >= 1, "{word}: {found}");
+    assert_eq!(found["data"][0]["relevance"], 3.0, "{word}: {found}");
+    let mut conn = circles::db::connect(&first, 1)
+        .expect("a pool")
+        .get()
+        .expect("a connection");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' \
+             AND name IN ('support_groups_fts', 'events_fts', 'resources_fts')"
+        ),
+        3
+    );
+    for (fts, table) in [
+        ("group_fts", "support_groups"),
+        ("resource_fts", "resources"),
+    ] {
+        assert_eq!(
+            count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {fts}")),
+            count(
+                &mut conn,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM {table} WHERE status = 'published' AND deleted_at IS NULL"
+                )
+            ),
+            "{fts} holds every published listing"
+        );
+    }
 }
 
 #[tokio::test]
