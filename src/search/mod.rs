@@ -215,26 +215,6 @@ impl Keywords {
     }
 }
 
-impl Keywords {
-    /// The PostgreSQL query restricted to lexemes of these weights (`A`
-    /// name, `B` summary and topic labels, `C` description and organization).
-    fn weighted(&self, weights: &str) -> String {
-        let last = self.words.len() - 1;
-        self.words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if i == last {
-                    format!("{w}:*{weights}")
-                } else {
-                    format!("{w}:{weights}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" & ")
-    }
-}
-
 /// Which listing table a full-text search runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Indexed {
@@ -311,16 +291,19 @@ pub struct Tier {
 /// `tier` `None` keeps every match (for the other sorts, totals and facets).
 pub fn full_text_tier(b: &mut SqlBuilder, k: &Keywords, tier: Option<i64>) -> Tier {
     if b.is_pg() {
-        let (name, head, all) = (k.weighted("A"), k.weighted("AB"), k.expression(true));
-        let mut m = |query: String| {
-            let p = b.param(Bind::Text(query));
-            format!("g.search_vector @@ to_tsquery('english', {p})")
-        };
+        // `ts_filter` keeps the name's lexemes (weight A), or the name's,
+        // summary's and topics' (A, B); each has its own GIN index, whose
+        // statistics tell the planner how rare a tier's words are.
+        let p = b.param(Bind::Text(k.expression(true)));
+        let q = format!("to_tsquery('english', {p})");
+        let name = format!("ts_filter(g.search_vector, '{{a}}') @@ {q}");
+        let head = format!("ts_filter(g.search_vector, '{{a,b}}') @@ {q}");
+        let all = format!("g.search_vector @@ {q}");
         let condition = match tier {
-            None => m(all),
-            Some(3) => m(name),
-            Some(2) => format!("{} AND NOT {}", m(head), m(name)),
-            Some(_) => format!("{} AND NOT {}", m(all), m(head)),
+            None => all,
+            Some(3) => name,
+            Some(2) => format!("{head} AND NOT {name}"),
+            Some(_) => format!("{all} AND NOT {head}"),
         };
         Tier {
             from: "support_groups g".into(),
