@@ -524,8 +524,11 @@ pub fn page(
     s: &GroupSearch,
     page: &PageRequest,
 ) -> Result<(GroupSort, Vec<Hit>), ApiError> {
-    let (sort, statements) = page_sql(conn, s, page)?;
     let want = page.limit as usize + 1;
+    if let Some(hits) = nearest_first_rings(conn, s, page, want)? {
+        return Ok((GroupSort::Distance, hits));
+    }
+    let (sort, statements) = page_sql(conn, s, page)?;
     let mut hits: Vec<Hit> = Vec::new();
     for (mut b, tier) in statements {
         if hits.len() >= want {
@@ -537,6 +540,54 @@ pub fn page(
         hits.extend(b.load::<Hit>(conn)?);
     }
     Ok((sort, hits))
+}
+
+/// Nearest first, a page usually lies well inside the radius: a city's
+/// centre holds thousands of groups within 10 km of a million, and sorting
+/// them all by distance took 20–40 ms per page. Look within a sixteenth of
+/// the radius, then a quarter, and stop at the first circle that holds a
+/// whole page: every group outside it is farther away than all of those
+/// inside, so the page is exactly the one the whole radius gives (online
+/// groups, added by `include_online`, come after every placed one). `None`
+/// when the search is not by distance or no smaller circle fills the page.
+fn nearest_first_rings(
+    conn: &mut DbConnection,
+    s: &GroupSearch,
+    page: &PageRequest,
+    want: usize,
+) -> Result<Option<Vec<Hit>>, ApiError> {
+    let Some(near) = s.near else { return Ok(None) };
+    if s.effective_sort()? != GroupSort::Distance {
+        return Ok(None);
+    }
+    let after = match &page.cursor {
+        Some(c) => match cursor_key(GroupSort::Distance, c)? {
+            Some(Bind::Double(d)) => d,
+            _ => return Err(invalid_cursor()),
+        },
+        None => 0.0,
+    };
+    for share in [1.0 / 16.0, 1.0 / 4.0] {
+        let radius_km = near.radius_km * share;
+        if radius_km <= after {
+            continue;
+        }
+        let inner = GroupSearch {
+            near: Some(Near { radius_km, ..near }),
+            include_online: false,
+            sort: Some(GroupSort::Distance),
+            ..s.clone()
+        };
+        let (_, statements) = page_sql(conn, &inner, page)?;
+        let Some((b, _)) = statements.into_iter().next() else {
+            return Ok(None);
+        };
+        let hits = b.load::<Hit>(conn)?;
+        if hits.len() >= want {
+            return Ok(Some(hits));
+        }
+    }
+    Ok(None)
 }
 
 #[derive(QueryableByName)]
