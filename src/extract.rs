@@ -224,6 +224,16 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // No stored text contains NUL, and PostgreSQL refuses it in a parameter:
+    // a query naming one is malformed, on every backend alike.
+    if let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(ApiError::InvalidQuery(FieldError::new(
+            name.replace('\0', "\u{fffd}"),
+            "must not contain NUL characters",
+        )));
+    }
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
