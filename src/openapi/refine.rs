@@ -27,7 +27,10 @@
 //!   and `hybrid`, with its locality and country; `online` for `online` and
 //!   `hybrid`), a cohort's dates exactly for `cohort` enrollment, a cost's
 //!   amount and currency by its kind. Merge-patch schemas do not get them: a
-//!   patch is checked after it is merged onto the stored listing.
+//!   patch is checked after it is merged onto the stored listing;
+//! - schemas without an example of their own get the one in
+//!   [`examples.json`](examples.json) (answers of the service, recorded from
+//!   a run and tidied), so every request body and main response has one.
 
 use serde_json::{json, Map, Value};
 
@@ -41,6 +44,7 @@ pub fn refine(doc: &mut Value) {
     untagged_choices(doc);
     text_patterns(doc);
     cross_field_rules(doc);
+    schema_examples(doc);
     links(doc);
 }
 
@@ -554,4 +558,25 @@ fn cost_rules() -> Vec<Value> {
         json!({ "if": present("amount"), "then": present("currency") }),
         json!({ "if": present("currency"), "then": present("amount") }),
     ]
+}
+
+/// Examples by schema name (see the module documentation).
+pub const EXAMPLES: &str = include_str!("examples.json");
+
+fn schema_examples(doc: &mut Value) {
+    let examples: Map<String, Value> =
+        serde_json::from_str(EXAMPLES).expect("src/openapi/examples.json is a JSON object");
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, example) in examples {
+        if let Some(schema) = schemas.get_mut(&name).and_then(Value::as_object_mut) {
+            if !schema.contains_key("example") && !schema.contains_key("examples") {
+                schema.insert("example".into(), example);
+            }
+        }
+    }
 }
