@@ -79,3 +79,51 @@ async fn nul_characters_get_documented_answers_not_500() {
     // The service is still well after all of it.
     app.get("/v1/groups?language=en").await.expect(200);
 }
+
+/// Bulk sync with NUL in a deleted `external_id` or in an item's field name:
+/// each is one item's outcome (`not_found`, `failed`), never a 500 for the
+/// whole batch on PostgreSQL.
+#[tokio::test]
+async fn bulk_sync_items_with_nul_are_item_outcomes() {
+    let app = spawn_app().await;
+    let org = app.org("Leeds Bereavement Peer Network").await;
+    for kind in ["groups", "events", "resources"] {
+        let body = serde_json::json!({
+            "upsert": [{"external_id": "leeds-grief-thu", "na\u{0}me": "Thursday circle"}],
+            "delete": ["old-\u{0}leaflet", "old-leaflet-2024"],
+        });
+        let reply = app
+            .post(&format!("/v1/sync/{kind}"), &org.token, &body)
+            .await;
+        let result = reply.expect(200);
+        let outcomes: Vec<&str> = result["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["outcome"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            outcomes,
+            ["failed", "not_found", "not_found"],
+            "{kind}: {result}"
+        );
+        assert_eq!(result["results"][0]["problem"]["status"], 422, "{result}");
+    }
+}
+
+/// `POST /v1/organizations/{id}/clients` takes no body at all (the document
+/// says the body is optional, as the service always treated it).
+#[tokio::test]
+async fn create_client_without_a_body() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let org = app.org("Leeds Bereavement Peer Network").await;
+    let res = app
+        .client
+        .post(app.url(&format!("/v1/organizations/{}/clients", org.id)))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("the request is sent");
+    assert_eq!(res.status().as_u16(), 201);
+}
