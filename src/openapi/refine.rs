@@ -12,6 +12,9 @@
 //!   the same value, such as an empty page) becomes `anyOf`;
 //! - parameters without an example get one by their name (`If-Match`,
 //!   `If-None-Match`, cursors, UUIDs, client ids);
+//! - an optional request body (`Option<T>` in `request_body`, which utoipa
+//!   spells as `oneOf: [null, T]`) is `T` with `required: false`: the body
+//!   may be left out, and a JSON `null` is no more accepted than elsewhere;
 //! - every response documents `X-Request-Id`, which the request-id
 //!   middleware sends on every answer;
 //! - OpenAPI links from each create (`201`) to the operations on the created
@@ -40,6 +43,7 @@ pub fn refine(doc: &mut Value) {
     list_examples_and_uuid_paths(doc);
     parameter_examples(doc);
     request_id_header(doc);
+    optional_bodies(doc);
     merge_patch_schemas(doc);
     untagged_choices(doc);
     text_patterns(doc);
@@ -577,6 +581,38 @@ fn schema_examples(doc: &mut Value) {
             if !schema.contains_key("example") && !schema.contains_key("examples") {
                 schema.insert("example".into(), example);
             }
+        }
+    }
+}
+
+fn optional_bodies(doc: &mut Value) {
+    for op in operations_mut(doc) {
+        let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let mut optional = false;
+        if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) {
+            for media in content.values_mut() {
+                let Some(schema) = media.get_mut("schema") else {
+                    continue;
+                };
+                let members = schema.get("oneOf").and_then(Value::as_array).cloned();
+                if let Some([a, b]) = members.as_deref() {
+                    let null = json!({ "type": "null" });
+                    let inner = if *a == null {
+                        b
+                    } else if *b == null {
+                        a
+                    } else {
+                        continue;
+                    };
+                    *schema = inner.clone();
+                    optional = true;
+                }
+            }
+        }
+        if optional {
+            body.insert("required".into(), json!(false));
         }
     }
 }
