@@ -18,7 +18,10 @@
 //! - every response documents `X-Request-Id`, which the request-id
 //!   middleware sends on every answer;
 //! - OpenAPI links from each create (`201`) to the operations on the created
-//!   listing, so generated clients and stateful testers can follow them;
+//!   listing that take the creator's token, so generated clients and
+//!   stateful testers can follow them (public-only reads such as a group's
+//!   calendar feed answer 404 until the listing is published, so no link
+//!   promises them a new draft);
 //! - free text that `validate::Checks::text` (or `line`) checks is marked
 //!   `pattern = "circles:text"` (or `"circles:line"`) on its field; here the
 //!   marker becomes the regular expression of what the check accepts (not
@@ -286,7 +289,8 @@ fn links(doc: &mut Value) {
     let Some(paths) = doc.get("paths").and_then(Value::as_object).cloned() else {
         return;
     };
-    // (path, method, operationId, the single path parameter's name)
+    // (path, method, operationId, the single path parameter's name) of the
+    // operations that accept a bearer token.
     let mut targets: Vec<(String, String, String, String)> = Vec::new();
     for (path, item) in &paths {
         let params: Vec<&str> = path
@@ -297,11 +301,17 @@ fn links(doc: &mut Value) {
             continue;
         }
         for method in METHODS {
-            if let Some(id) = item
-                .get(*method)
-                .and_then(|op| op.get("operationId"))
-                .and_then(Value::as_str)
-            {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let takes_token = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if !takes_token {
+                continue;
+            }
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
                 targets.push((
                     path.clone(),
                     method.to_string(),
