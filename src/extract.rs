@@ -242,7 +242,9 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 }
 
 /// Parse a comma-separated list of vocabulary values from a query parameter
-/// (`topic=grief,trauma` means any of them).
+/// (`topic=grief,trauma` means any of them). Every item must be a value: an
+/// empty one (`topic=`, `topic=grief,`) is refused, as the document says
+/// (`minItems: 1`, items from the vocabulary).
 pub fn vocab_list<V: crate::vocab::Vocabulary>(
     name: &str,
     raw: Option<&str>,
@@ -250,10 +252,23 @@ pub fn vocab_list<V: crate::vocab::Vocabulary>(
     let Some(raw) = raw else { return Ok(None) };
     raw.split(',')
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| V::parse(s).map_err(|e| ApiError::InvalidQuery(FieldError::from((name, e)))))
+        .map(|s| {
+            no_empty_item(name, s)?;
+            V::parse(s).map_err(|e| ApiError::InvalidQuery(FieldError::from((name, e))))
+        })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
+}
+
+/// An empty item of a comma-separated list of vocabulary values.
+pub fn no_empty_item(name: &str, item: &str) -> Result<(), ApiError> {
+    if item.is_empty() {
+        return Err(ApiError::InvalidQuery(FieldError::new(
+            name,
+            "has an empty value: list one or more values, or leave the parameter out",
+        )));
+    }
+    Ok(())
 }
 
 /// Parse a comma-separated list of free values from a query parameter.

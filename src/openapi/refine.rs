@@ -3,7 +3,8 @@
 //!
 //! - comma-separated list parameters (`style: form`, `explode: false`) carry
 //!   their example as the array it stands for (`"grief,trauma"` becomes
-//!   `["grief", "trauma"]`), as OpenAPI requires;
+//!   `["grief", "trauma"]`), as OpenAPI requires; lists of vocabulary values
+//!   have `minItems: 1` (an empty value is refused);
 //! - path parameters documented as "(UUID)" get `format: uuid`;
 //! - a JSON Merge Patch body (`application/merge-patch+json`) gets a schema
 //!   of its own, `<Name>Patch`: every field optional (RFC 7396), optional
@@ -85,6 +86,17 @@ fn list_examples_and_uuid_paths(doc: &mut Value) {
                 .is_some_and(|t| {
                     t == "array" || t.as_array().is_some_and(|a| a.contains(&json!("array")))
                 });
+            // A comma-separated list of vocabulary values names at least one
+            // (`extract::vocab_list`): `topic=` is no list of topics.
+            let of_vocabulary = p
+                .get("schema")
+                .and_then(|s| s.pointer("/items/$ref"))
+                .is_some();
+            if is_array && of_vocabulary {
+                if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
+                    schema.insert("minItems".into(), json!(1));
+                }
+            }
             if is_array {
                 if let Some(Value::String(example)) = p.get("example") {
                     let items: Vec<Value> = example

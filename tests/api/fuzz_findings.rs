@@ -2,6 +2,7 @@
 //! finding, each with the answer the document promises.
 
 use reqwest::Method;
+use serde_json::json;
 
 use crate::helpers::spawn_app;
 
@@ -126,4 +127,65 @@ async fn create_client_without_a_body() {
         .await
         .expect("the request is sent");
     assert_eq!(res.status().as_u16(), 201);
+}
+
+/// An empty value in a comma-separated list of vocabulary values (`stage=`,
+/// `topic=grief,`) is refused like any other value that is not in the
+/// vocabulary: the document says `minItems: 1` and items from the list.
+#[tokio::test]
+async fn empty_vocabulary_list_items_are_refused() {
+    let app = spawn_app().await;
+    for path in [
+        "/v1/groups?stage=",
+        "/v1/groups?topic=grief,",
+        "/v1/groups?format=online,,hybrid",
+        "/v1/events?status=",
+        "/v1/events.ics?topic=",
+        "/v1/resources?kind=",
+        "/v1/changes?type=",
+        "/v1/changes?type=group,",
+    ] {
+        let reply = app.get(path).await;
+        let p = reply.problem(400, "invalid_query");
+        assert!(p.to_string().contains("empty value"), "GET {path}: {p}");
+    }
+    app.get("/v1/groups?topic=grief&language=")
+        .await
+        .expect(200);
+}
+
+/// A merge patch naming a field the listing does not have is refused even
+/// when its value is `null` (which removes nothing).
+#[tokio::test]
+async fn merge_patch_with_an_unknown_null_field_is_refused() {
+    let app = spawn_app().await;
+    let org = app.org("Leeds Bereavement Peer Network").await;
+    for body in [
+        json!({"": null}),
+        json!({"nmae": null}),
+        json!({"contact": {"fax": null}}),
+    ] {
+        let reply = app
+            .patch(&format!("/v1/organizations/{}", org.id), &org.token, &body)
+            .await;
+        reply.problem(422, "validation_failed");
+    }
+    let group = app
+        .create_group(&org.token, &crate::helpers::group_body(json!({})))
+        .await;
+    let id = group["id"].as_str().expect("id");
+    app.patch(
+        &format!("/v1/groups/{id}"),
+        &org.token,
+        &json!({"locaton": null}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.patch(
+        &format!("/v1/groups/{id}"),
+        &org.token,
+        &json!({"summary": null}),
+    )
+    .await
+    .expect(200);
 }
