@@ -12,6 +12,11 @@ that does not document 401; `info` without contact or license; no `servers`.
 
 Request-body and main-response examples (in the media type or on the schema)
 are counted; `--strict-examples` makes a missing one fail too.
+
+Every example in the document (on a schema or a property, in a media type,
+on a parameter) must be valid against its schema: checked with `jsonschema`
+(Draft 2020-12, formats included), which `.ci/contract` runs this with from
+target/contract/venv. Without `jsonschema` the check says it was skipped.
 """
 
 import json
@@ -102,12 +107,72 @@ def main(argv):
             if security and {} not in security and "401" not in responses:
                 errors.append(f"{where}: needs a token but does not document 401")
 
+    errors += invalid_examples(doc)
+
     for e in errors:
         print(f"error: {e}")
     for g in gaps:
         print(f"{'error' if strict_examples else 'gap'}: {g}")
     print(f"{count} operations, {len(errors)} errors, {len(gaps)} missing examples")
     return 1 if errors or (strict_examples and gaps) else 0
+
+
+def invalid_examples(doc):
+    """Every example checked against the schema it illustrates."""
+    try:
+        import jsonschema
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+    except ImportError:
+        print("note: jsonschema is not installed; examples were not validated")
+        return []
+    root = "urn:circles:openapi"
+    registry = Registry().with_resource(root, Resource(contents=doc, specification=DRAFT202012))
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    found, count = [], 0
+
+    def check(value, pointer, label):
+        nonlocal count
+        count += 1
+        validator = jsonschema.Draft202012Validator(
+            {"$ref": f"{root}#{pointer}"}, registry=registry, format_checker=checker
+        )
+        for err in validator.iter_errors(value):
+            where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+            found.append(f"{label}: example invalid at {where}: {err.message[:200]}")
+
+    def escape(key):
+        return str(key).replace("~", "~0").replace("/", "~1")
+
+    def walk(node, pointer):
+        if isinstance(node, dict):
+            for key in ("example", "examples"):
+                if key not in node:
+                    continue
+                in_schema = key == "example" or isinstance(node[key], list)
+                if pointer.endswith("/schema") or "/components/schemas" in pointer[:20] or in_schema and "/schema" in pointer:
+                    if key == "example":
+                        check(node[key], pointer, pointer)
+                    elif isinstance(node[key], list):
+                        for i, ex in enumerate(node[key]):
+                            check(ex, pointer, f"{pointer}/examples/{i}")
+            # media types and parameters: their example illustrates `schema`
+            if "schema" in node and isinstance(node["schema"], dict):
+                if "example" in node:
+                    check(node["example"], pointer + "/schema", pointer)
+                for name, ex in (node.get("examples") or {}).items():
+                    if isinstance(ex, dict) and "value" in ex:
+                        check(ex["value"], pointer + "/schema", f"{pointer}/examples/{name}")
+            for key, value in node.items():
+                walk(value, f"{pointer}/{escape(key)}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{pointer}/{i}")
+
+    walk(doc.get("components", {}), "/components")
+    walk(doc.get("paths", {}), "/paths")
+    print(f"{count} examples validated against their schemas")
+    return found
 
 
 if __name__ == "__main__":

@@ -24,11 +24,15 @@ try:
     checks = len(CHECKS.get_all_names())
 except Exception:  # the report is still useful without the number
     checks = "?"
+# The examples asked for per operation (`--max-examples`), from the command line.
+args = command.split()
+per_op = args[args.index("--max-examples") + 1] if "--max-examples" in args else "?"
 phases = ",".join(f"{name}={p['status']}" for name, p in report.get("phases", {}).items())
 warnings = {k: len(v) for k, v in report.get("warnings", {}).items() if v}
 print(
     f"schemathesis {report['schemathesis_version']} {backend} {mode}: "
-    f"{ops['tested']}/{ops['total']} operations, {cases['generated']} test cases, "
+    f"{ops['tested']}/{ops['total']} operations, {per_op} examples per operation, "
+    f"{cases['generated']} test cases, "
     f"{checks} checks, {failures} failures, {len(report.get('errors', []))} errors; "
     f"phases {phases}; warnings {warnings or 'none'}; {report['running_time']:.0f} s"
 )

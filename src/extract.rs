@@ -224,6 +224,16 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // No stored text contains NUL, and PostgreSQL refuses it in a parameter:
+    // a query naming one is malformed, on every backend alike.
+    if let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(ApiError::InvalidQuery(FieldError::new(
+            name.replace('\0', "\u{fffd}"),
+            "must not contain NUL characters",
+        )));
+    }
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -232,7 +242,9 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 }
 
 /// Parse a comma-separated list of vocabulary values from a query parameter
-/// (`topic=grief,trauma` means any of them).
+/// (`topic=grief,trauma` means any of them). Every item must be a value: an
+/// empty one (`topic=`, `topic=grief,`) is refused, as the document says
+/// (`minItems: 1`, items from the vocabulary).
 pub fn vocab_list<V: crate::vocab::Vocabulary>(
     name: &str,
     raw: Option<&str>,
@@ -240,10 +252,23 @@ pub fn vocab_list<V: crate::vocab::Vocabulary>(
     let Some(raw) = raw else { return Ok(None) };
     raw.split(',')
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| V::parse(s).map_err(|e| ApiError::InvalidQuery(FieldError::from((name, e)))))
+        .map(|s| {
+            no_empty_item(name, s)?;
+            V::parse(s).map_err(|e| ApiError::InvalidQuery(FieldError::from((name, e))))
+        })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
+}
+
+/// An empty item of a comma-separated list of vocabulary values.
+pub fn no_empty_item(name: &str, item: &str) -> Result<(), ApiError> {
+    if item.is_empty() {
+        return Err(ApiError::InvalidQuery(FieldError::new(
+            name,
+            "has an empty value: list one or more values, or leave the parameter out",
+        )));
+    }
+    Ok(())
 }
 
 /// Parse a comma-separated list of free values from a query parameter.

@@ -78,19 +78,24 @@ pub struct Location {
     /// Name of the venue.
     #[serde(default)]
     #[schema(example = "St Anne's community hall")]
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:text")]
     pub name: Option<String>,
     #[serde(default)]
     #[schema(example = "12 Cedar Road")]
+    #[schema(min_length = 1, max_length = 300, pattern = "circles:text")]
     pub street_address: Option<String>,
     /// Town or city; required when writing.
     #[serde(default)]
     #[schema(example = "London")]
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:text")]
     pub locality: Option<String>,
     #[serde(default)]
     #[schema(example = "Greater London")]
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:text")]
     pub region: Option<String>,
     #[serde(default)]
     #[schema(example = "N1 7AA")]
+    #[schema(min_length = 1, max_length = 20, pattern = "circles:text")]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 code; required when writing.
     #[serde(default)]
@@ -119,6 +124,7 @@ pub struct OnlineDetails {
     /// E.g. `Zoom`, `Jitsi`, `Discord`.
     #[serde(default)]
     #[schema(example = "Jitsi")]
+    #[schema(min_length = 1, max_length = 100, pattern = "circles:text")]
     pub platform: Option<String>,
     /// Link to join; hidden from the public unless `join_url_visibility` is `public`.
     #[serde(default)]
@@ -130,6 +136,7 @@ pub struct OnlineDetails {
     /// Public instructions, e.g. how to ask for the link.
     #[serde(default)]
     #[schema(example = "Email us and we'll send the link before the session.")]
+    #[schema(min_length = 1, max_length = 2000, pattern = "circles:text")]
     pub instructions: Option<String>,
 }
 

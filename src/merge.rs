@@ -22,6 +22,7 @@ pub fn apply<T: Serialize + DeserializeOwned>(current: &T, body: &RawBody) -> Re
             "a merge patch must be a JSON object",
         ));
     }
+    crate::shape::check_known_fields::<T>(&patch)?;
     let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
     json_patch::merge(&mut doc, &patch);
     from_value(doc)

@@ -139,6 +139,19 @@ mod tests {
     }
 
     #[test]
+    fn every_recorded_example_names_a_schema() {
+        let doc = document();
+        let examples: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(refine::EXAMPLES).unwrap();
+        for name in examples.keys() {
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "src/openapi/examples.json names `{name}`, which is not a schema"
+            );
+        }
+    }
+
+    #[test]
     fn spec_enums_are_the_wire_values() {
         let doc = document();
         assert_eq!(enum_of(&doc, "Topic"), allowed::<Topic>());

@@ -31,6 +31,70 @@ pub fn check<T>(value: &Value) -> Result<(), ApiError> {
     }
 }
 
+/// Refuse fields the schema named after `T` does not have, at any depth
+/// (where the schema says `additionalProperties: false`). serde does that
+/// for a body it reads; a merge patch needs it too, because `{"typo": null}`
+/// removes nothing and would otherwise pass unnoticed.
+pub fn check_known_fields<T>(value: &Value) -> Result<(), ApiError> {
+    let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("");
+    let Some(schema) = schemas().get(name) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    known_fields(schema, value, "", &mut errors, 0);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn known_fields(
+    schema: &Value,
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+    depth: u8,
+) {
+    if depth > 16 {
+        return;
+    }
+    let schema = resolve(schema);
+    for key in ["oneOf", "anyOf"] {
+        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+            for b in branches.iter().filter(|b| !has_type(b, "null")) {
+                known_fields(b, value, path, errors, depth + 1);
+            }
+        }
+    }
+    let (Some(properties), Some(object)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) else {
+        return;
+    };
+    let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+    for (k, v) in object {
+        let child = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        match properties.get(k) {
+            Some(p) => known_fields(p, v, &child, errors, depth + 1),
+            None if closed => {
+                let mut names: Vec<&str> = properties.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                errors.push(FieldError::new(
+                    child,
+                    format!("unknown field; accepted fields are: {}", names.join(", ")),
+                ));
+            }
+            None => {}
+        }
+    }
+}
+
 fn resolve(schema: &Value) -> &Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(r) => r

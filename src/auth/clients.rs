@@ -107,6 +107,10 @@ pub fn insert(
 }
 
 pub fn find(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<ApiClient>> {
+    // No client id contains NUL (and PostgreSQL refuses it in a parameter).
+    if client_id.contains('\0') {
+        return Ok(None);
+    }
     api_clients::table
         .find(client_id)
         .select(ApiClient::as_select())
@@ -143,7 +147,9 @@ pub fn is_active(
 /// Revoke a client; `false` when there is no such client.
 pub fn revoke(conn: &mut DbConnection, client_id: &str) -> QueryResult<bool> {
     let now = Utc::now().naive_utc();
-    let exists = find(conn, client_id)?.is_some();
+    if find(conn, client_id)?.is_none() {
+        return Ok(false);
+    }
     diesel::update(
         api_clients::table
             .filter(api_clients::id.eq(client_id))
@@ -151,5 +157,5 @@ pub fn revoke(conn: &mut DbConnection, client_id: &str) -> QueryResult<bool> {
     )
     .set(api_clients::revoked_at.eq(Some(now)))
     .execute(conn)?;
-    Ok(exists)
+    Ok(true)
 }

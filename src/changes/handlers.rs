@@ -179,6 +179,11 @@ pub async fn list_changes(
             format!("must be between 1 and {MAX_LIMIT}"),
         )));
     }
+    if let Some(raw) = query.0.types.as_deref() {
+        for item in raw.split(',') {
+            crate::extract::no_empty_item("type", item.trim())?;
+        }
+    }
     let types = match str_list(query.0.types.as_deref()).filter(|l| !l.is_empty()) {
         None => ListingType::ALL.to_vec(),
         Some(list) => list

@@ -39,14 +39,18 @@ fn default_listing_status() -> ListingStatus {
 pub struct EventWrite {
     /// Your own identifier for this event (unique within your organization).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:text")]
     pub external_id: Option<String>,
     /// A group of yours this event belongs to (e.g. a cohort's first session).
     #[serde(default)]
     pub group_id: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:line")]
     pub name: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500, pattern = "circles:text")]
     pub summary: Option<String>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 10000, pattern = "circles:text")]
     pub description: Option<String>,
     #[serde(default)]
     pub topics: Vec<Topic>,

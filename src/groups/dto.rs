@@ -88,14 +88,19 @@ fn yes() -> bool {
 pub struct GroupWrite {
     /// Your own identifier for this group (unique within your organization).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:text")]
     pub external_id: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:line")]
     pub name: String,
     /// One or two sentences shown in lists.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500, pattern = "circles:text")]
     pub summary: Option<String>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 10000, pattern = "circles:text")]
     pub description: Option<String>,
     /// What the group is about; at least one.
+    #[schema(min_items = 1)]
     pub topics: Vec<Topic>,
     pub format: Format,
     /// `rolling` unless set.
@@ -117,6 +122,7 @@ pub struct GroupWrite {
     pub languages: Vec<String>,
     /// Who the group is for, in words (e.g. `youth`, `veterans`, `LGBTQ+`).
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub audience: Vec<String>,
     /// `free` unless set.
     #[serde(default)]
@@ -127,15 +133,18 @@ pub struct GroupWrite {
     #[serde(default = "yes")]
     pub accepting_new_members: bool,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 2000, pattern = "circles:text")]
     pub accessibility: Option<String>,
     /// What the group promises about privacy.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 2000, pattern = "circles:text")]
     pub confidentiality_policy: Option<String>,
     /// Whether members may take part without giving their name.
     #[serde(default)]
     pub anonymous_participation: bool,
     /// Topics that may be hard to hear in this group.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub content_notes: Vec<String>,
     /// Required for `in_person` and `hybrid` groups.
     #[serde(default)]

@@ -3,7 +3,8 @@
 //!
 //! - comma-separated list parameters (`style: form`, `explode: false`) carry
 //!   their example as the array it stands for (`"grief,trauma"` becomes
-//!   `["grief", "trauma"]`), as OpenAPI requires;
+//!   `["grief", "trauma"]`), as OpenAPI requires; lists of vocabulary values
+//!   have `minItems: 1` (an empty value is refused);
 //! - path parameters documented as "(UUID)" get `format: uuid`;
 //! - a JSON Merge Patch body (`application/merge-patch+json`) gets a schema
 //!   of its own, `<Name>Patch`: every field optional (RFC 7396), optional
@@ -12,10 +13,31 @@
 //!   the same value, such as an empty page) becomes `anyOf`;
 //! - parameters without an example get one by their name (`If-Match`,
 //!   `If-None-Match`, cursors, UUIDs, client ids);
+//! - an optional request body (`Option<T>` in `request_body`, which utoipa
+//!   spells as `oneOf: [null, T]`) is `T` with `required: false`: the body
+//!   may be left out, and a JSON `null` is no more accepted than elsewhere;
 //! - every response documents `X-Request-Id`, which the request-id
 //!   middleware sends on every answer;
 //! - OpenAPI links from each create (`201`) to the operations on the created
-//!   listing, so generated clients and stateful testers can follow them.
+//!   listing that take the creator's token, so generated clients and
+//!   stateful testers can follow them (public-only reads such as a group's
+//!   calendar feed answer 404 until the listing is published, so no link
+//!   promises them a new draft);
+//! - free text that `validate::Checks::text` (or `line`) checks is marked
+//!   `pattern = "circles:text"` (or `"circles:line"`) on its field; here the
+//!   marker becomes the regular expression of what the check accepts (not
+//!   blank, no control characters but tabs and, for text, line breaks), and
+//!   list items of free text get the same with their length limits;
+//! - the rules across fields that writes are held to, as JSON Schema
+//!   (`if`/`then` in `allOf`), so a body the document calls valid is one the
+//!   service accepts: the place a format needs (`location` for `in_person`
+//!   and `hybrid`, with its locality and country; `online` for `online` and
+//!   `hybrid`), a cohort's dates exactly for `cohort` enrollment, a cost's
+//!   amount and currency by its kind. Merge-patch schemas do not get them: a
+//!   patch is checked after it is merged onto the stored listing;
+//! - schemas without an example of their own get the one in
+//!   [`examples.json`](examples.json) (answers of the service, recorded from
+//!   a run and tidied), so every request body and main response has one.
 
 use serde_json::{json, Map, Value};
 
@@ -25,8 +47,12 @@ pub fn refine(doc: &mut Value) {
     list_examples_and_uuid_paths(doc);
     parameter_examples(doc);
     request_id_header(doc);
+    optional_bodies(doc);
     merge_patch_schemas(doc);
     untagged_choices(doc);
+    text_patterns(doc);
+    cross_field_rules(doc);
+    schema_examples(doc);
     links(doc);
 }
 
@@ -60,6 +86,17 @@ fn list_examples_and_uuid_paths(doc: &mut Value) {
                 .is_some_and(|t| {
                     t == "array" || t.as_array().is_some_and(|a| a.contains(&json!("array")))
                 });
+            // A comma-separated list of vocabulary values names at least one
+            // (`extract::vocab_list`): `topic=` is no list of topics.
+            let of_vocabulary = p
+                .get("schema")
+                .and_then(|s| s.pointer("/items/$ref"))
+                .is_some();
+            if is_array && of_vocabulary {
+                if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
+                    schema.insert("minItems".into(), json!(1));
+                }
+            }
             if is_array {
                 if let Some(Value::String(example)) = p.get("example") {
                     let items: Vec<Value> = example
@@ -264,7 +301,8 @@ fn links(doc: &mut Value) {
     let Some(paths) = doc.get("paths").and_then(Value::as_object).cloned() else {
         return;
     };
-    // (path, method, operationId, the single path parameter's name)
+    // (path, method, operationId, the single path parameter's name) of the
+    // operations that accept a bearer token.
     let mut targets: Vec<(String, String, String, String)> = Vec::new();
     for (path, item) in &paths {
         let params: Vec<&str> = path
@@ -275,11 +313,17 @@ fn links(doc: &mut Value) {
             continue;
         }
         for method in METHODS {
-            if let Some(id) = item
-                .get(*method)
-                .and_then(|op| op.get("operationId"))
-                .and_then(Value::as_str)
-            {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let takes_token = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if !takes_token {
+                continue;
+            }
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
                 targets.push((
                     path.clone(),
                     method.to_string(),
@@ -395,6 +439,202 @@ fn request_id_header(doc: &mut Value) {
                     })
                 });
             }
+        }
+    }
+}
+
+/// What `Checks::text` accepts: no control characters but line breaks and
+/// tabs, and at least one character that is not white space.
+const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$";
+/// What `Checks::line` accepts: the same on a single line.
+const LINE_PATTERN: &str = "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f]*$";
+/// Lists of free text (`Checks::text_list`) by property name, with the
+/// longest item; the list itself carries its `maxItems`.
+const TEXT_LIST_ITEMS: &[(&str, u64)] = &[("audience", 100), ("content_notes", 200)];
+
+fn text_patterns(doc: &mut Value) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            text_patterns_in(schema);
+        }
+    }
+}
+
+fn text_patterns_in(schema: &mut Value) {
+    match schema {
+        Value::Object(obj) => {
+            match obj.get("pattern").and_then(Value::as_str) {
+                Some("circles:text") => {
+                    obj.insert("pattern".into(), json!(TEXT_PATTERN));
+                }
+                Some("circles:line") => {
+                    obj.insert("pattern".into(), json!(LINE_PATTERN));
+                }
+                _ => {}
+            }
+            if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+                for (name, prop) in props.iter_mut() {
+                    let limit = TEXT_LIST_ITEMS
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, l)| *l);
+                    if let (Some(limit), Some(items)) = (limit, prop.get_mut("items")) {
+                        let is_text = items.get("type").is_some_and(|t| t == "string");
+                        if is_text {
+                            if let Some(items) = items.as_object_mut() {
+                                items.insert("minLength".into(), json!(1));
+                                items.insert("maxLength".into(), json!(limit));
+                                items.insert("pattern".into(), json!(TEXT_PATTERN));
+                            }
+                        }
+                    }
+                }
+            }
+            for value in obj.values_mut() {
+                text_patterns_in(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(text_patterns_in),
+        _ => {}
+    }
+}
+
+fn cross_field_rules(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if name.ends_with("Patch") || name.ends_with("Response") {
+            continue;
+        }
+        let Some(obj) = schema.as_object_mut() else {
+            continue;
+        };
+        let has = |p: &str| obj.get("properties").and_then(|ps| ps.get(p)).is_some();
+        let mut rules = Vec::new();
+        if has("format") && has("location") && has("online") {
+            rules.extend(place_rules());
+        }
+        if has("enrollment") && has("cohort") {
+            rules.push(json!({
+                "if": { "required": ["enrollment"], "properties": { "enrollment": { "const": "cohort" } } },
+                "then": { "required": ["cohort"], "properties": { "cohort": { "type": "object" } } },
+                "else": { "properties": { "cohort": { "type": "null" } } }
+            }));
+        }
+        if has("kind") && has("amount") && has("currency") {
+            rules.extend(cost_rules());
+        }
+        if !rules.is_empty() {
+            obj.insert("allOf".into(), Value::Array(rules));
+        }
+    }
+}
+
+/// `check_place`: the place a format needs, and what a written location holds.
+fn place_rules() -> Vec<Value> {
+    let coordinate = |a: &str, b: &str| {
+        json!({
+            "if": { "required": [a], "properties": { a: { "type": "number" } } },
+            "then": { "required": [b], "properties": { b: { "type": "number" } } }
+        })
+    };
+    vec![
+        json!({
+            "if": { "required": ["format"], "properties": { "format": { "enum": ["in_person", "hybrid"] } } },
+            "then": { "required": ["location"], "properties": { "location": { "type": "object" } } }
+        }),
+        json!({
+            "if": { "required": ["format"], "properties": { "format": { "enum": ["online", "hybrid"] } } },
+            "then": { "required": ["online"], "properties": { "online": { "type": "object" } } }
+        }),
+        json!({
+            "if": { "required": ["location"], "properties": { "location": { "type": "object" } } },
+            "then": { "properties": { "location": {
+                "required": ["locality", "country"],
+                "properties": {
+                    "locality": { "type": "string" },
+                    "country": { "type": "string", "pattern": "^[A-Z]{2}$" }
+                },
+                "allOf": [coordinate("latitude", "longitude"), coordinate("longitude", "latitude")]
+            } } }
+        }),
+    ]
+}
+
+/// `Cost::check`: an amount for `paid` (and optionally `sliding_scale`)
+/// only, and a currency exactly with an amount.
+fn cost_rules() -> Vec<Value> {
+    let present = |p: &str| json!({ "required": [p], "properties": { p: { "type": "string" } } });
+    vec![
+        json!({
+            "if": { "required": ["kind"], "properties": { "kind": { "const": "paid" } } },
+            "then": present("amount")
+        }),
+        json!({
+            "if": { "required": ["kind"], "properties": { "kind": { "enum": ["free", "donation"] } } },
+            "then": { "properties": { "amount": { "type": "null" } } }
+        }),
+        json!({ "if": present("amount"), "then": present("currency") }),
+        json!({ "if": present("currency"), "then": present("amount") }),
+    ]
+}
+
+/// Examples by schema name (see the module documentation).
+pub const EXAMPLES: &str = include_str!("examples.json");
+
+fn schema_examples(doc: &mut Value) {
+    let examples: Map<String, Value> =
+        serde_json::from_str(EXAMPLES).expect("src/openapi/examples.json is a JSON object");
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, example) in examples {
+        if let Some(schema) = schemas.get_mut(&name).and_then(Value::as_object_mut) {
+            if !schema.contains_key("example") && !schema.contains_key("examples") {
+                schema.insert("example".into(), example);
+            }
+        }
+    }
+}
+
+fn optional_bodies(doc: &mut Value) {
+    for op in operations_mut(doc) {
+        let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let mut optional = false;
+        if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) {
+            for media in content.values_mut() {
+                let Some(schema) = media.get_mut("schema") else {
+                    continue;
+                };
+                let members = schema.get("oneOf").and_then(Value::as_array).cloned();
+                if let Some([a, b]) = members.as_deref() {
+                    let null = json!({ "type": "null" });
+                    let inner = if *a == null {
+                        b
+                    } else if *b == null {
+                        a
+                    } else {
+                        continue;
+                    };
+                    *schema = inner.clone();
+                    optional = true;
+                }
+            }
+        }
+        if optional {
+            body.insert("required".into(), json!(false));
         }
     }
 }

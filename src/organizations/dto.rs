@@ -13,6 +13,7 @@ use crate::vocab::OrganizationKind;
 pub struct SocialLink {
     /// Platform name, e.g. `instagram`, `facebook`, `tumblr`.
     #[schema(example = "instagram")]
+    #[schema(min_length = 1, max_length = 50, pattern = "circles:text")]
     pub platform: String,
     #[schema(example = "https://instagram.com/friendsofash")]
     pub url: String,
@@ -42,6 +43,7 @@ pub struct OrganizationContact {
     "contact": {"email": "hello@friendsofash.org", "public": true}, "area_served": "London, UK"}))]
 pub struct OrganizationWrite {
     /// Display name.
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:line")]
     pub name: String,
     /// URL-friendly identifier (lower-case letters, digits and dashes);
     /// derived from the name when omitted.
@@ -49,6 +51,7 @@ pub struct OrganizationWrite {
     pub slug: Option<String>,
     pub kind: OrganizationKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 5000, pattern = "circles:text")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
@@ -58,6 +61,7 @@ pub struct OrganizationWrite {
     pub contact: Option<OrganizationContact>,
     /// Where the organization works, in words (e.g. `Greater Manchester`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 500, pattern = "circles:text")]
     pub area_served: Option<String>,
     /// Set by administrators only.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -268,7 +268,8 @@ pub async fn list_clients(
     post, path = "/v1/organizations/{id}/clients", tag = "organizations", operation_id = "createClient",
     summary = "Create an API client (admin)",
     params(("id" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
-    request_body(content = CreateClientRequest, description = "Optional; `{}` creates an ordinary client"),
+    request_body(content = Option<CreateClientRequest>, description = "Optional; none (or `{}`) creates an ordinary client",
+        example = json!({"admin": false})),
     responses(
         (status = 201, description = "The new credentials", body = ClientCredentials),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),

@@ -176,6 +176,10 @@ pub fn create(conn: &mut DbConnection, w: &OrganizationWrite) -> Result<Organiza
 
 /// Find by id or by slug.
 pub fn find(conn: &mut DbConnection, id_or_slug: &str) -> QueryResult<Option<OrganizationRow>> {
+    // No id or slug contains NUL (and PostgreSQL refuses it in a parameter).
+    if id_or_slug.contains('\0') {
+        return Ok(None);
+    }
     organizations::table
         .filter(
             organizations::id

@@ -30,8 +30,10 @@ pub use crate::listing::OrganizationSummary;
 pub struct ResourceWrite {
     /// Your own identifier for this resource (unique within your organization).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:text")]
     pub external_id: Option<String>,
     #[schema(example = "Samaritans")]
+    #[schema(min_length = 1, max_length = 200, pattern = "circles:line")]
     pub name: String,
     /// Where the resource lives: an absolute `http` or `https` URL.
     #[schema(example = "https://www.samaritans.org/")]
@@ -39,6 +41,7 @@ pub struct ResourceWrite {
     pub kind: ResourceKind,
     /// One or two sentences shown in lists.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 1000, pattern = "circles:text")]
     pub summary: Option<String>,
     /// What the resource is about; may be empty.
     #[serde(default)]

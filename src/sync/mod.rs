@@ -171,6 +171,10 @@ pub fn delete_by_external_id<K: SyncKind>(
     org: &str,
     ext: &str,
 ) -> Result<Outcome, ApiError> {
+    // No external id contains NUL (and PostgreSQL refuses it in a parameter).
+    if ext.contains('\0') {
+        return Ok(Outcome::NotFound);
+    }
     crate::db::write_transaction(conn, |conn| match K::find_by_external_id(conn, org, ext)? {
         None => Ok(Outcome::NotFound),
         Some(id) => {

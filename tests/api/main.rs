@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod discovery;
 mod events;
+mod fuzz_findings;
 mod helpers;
 mod idempotency;
 mod merge_patch;
