@@ -684,6 +684,25 @@ fn page_sql(
     } else {
         format!("{} {dir}, g.id {dir}", o.expr)
     };
+    if sort == GroupSort::Distance {
+        // Every group in the circle is sorted by distance: sort ids and keys
+        // only (from the covering support_groups_geo), then read the page's
+        // rows, instead of carrying every candidate's whole row through the
+        // sort.
+        let distance = p.distance.clone().expect("distance needs near");
+        b.push(&format!(
+            "SELECT g.*, x.distance AS distance, CAST(NULL AS BIGINT) AS tier, \
+             g.search_rowid AS listed FROM (SELECT g.id AS id, \
+             CAST({distance} AS DOUBLE PRECISION) AS distance, {} AS k FROM {} WHERE {} \
+             ORDER BY {order_by} LIMIT {}) x JOIN support_groups g ON g.id = x.id \
+             ORDER BY x.k {dir}, x.id {dir}",
+            o.expr,
+            p.from,
+            conditions.join(" AND "),
+            page.limit + 1
+        ));
+        return Ok((sort, vec![(b, None)]));
+    }
     push_select(
         &mut b,
         &p,
