@@ -8,14 +8,20 @@
 //!   change feed);
 //! - any write handled by this instance empties it at once (a generation
 //!   counter), so a client never reads its own write stale;
-//! - entries live `CIRCLES_RESPONSE_CACHE_SECONDS` (default 5, `0` turns the
-//!   cache off), never longer than the `Cache-Control: max-age` that every
-//!   such answer already carries; that bounds how late a write made on
-//!   another instance, or a meeting that has just begun, shows up;
+//! - entries are fresh for `CIRCLES_RESPONSE_CACHE_SECONDS` (default 5, `0`
+//!   turns the cache off). After that, the first request for an entry
+//!   recomputes it while the others asking for it meanwhile get the previous
+//!   answer, for at most as long again: without that, every request for a
+//!   popular search that arrived while it was being recomputed computed it
+//!   too, and at a million groups those pile-ups pushed keyword searches to
+//!   seconds. An answer is thus at most twice that old, and never older than
+//!   the `Cache-Control: max-age` that every such answer already carries;
+//!   that bounds how late a write made on another instance, or a meeting
+//!   that has just begun, shows up;
 //! - its size is bounded (`CIRCLES_RESPONSE_CACHE_MB`, default 32).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +37,9 @@ use crate::state::AppState;
 
 pub struct ResponseCache {
     ttl: Duration,
+    /// How long after `ttl` an entry may still be served while one request
+    /// recomputes it.
+    grace: Duration,
     max_bytes: usize,
     generation: AtomicU64,
     inner: Mutex<Inner>,
@@ -45,14 +54,21 @@ struct Inner {
 struct Entry {
     generation: u64,
     stored: Instant,
+    /// A request is recomputing this entry.
+    refreshing: AtomicBool,
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl ResponseCache {
-    pub fn new(ttl_seconds: u32, max_mb: u32) -> ResponseCache {
+    /// `ttl_seconds` is capped by `max_age`, the `Cache-Control: max-age` of
+    /// public reads, and so is the time an answer is served in all.
+    pub fn new(ttl_seconds: u32, max_age: u32, max_mb: u32) -> ResponseCache {
+        let ttl = ttl_seconds.min(max_age);
+        let grace = ttl.min(max_age - ttl);
         ResponseCache {
-            ttl: Duration::from_secs(u64::from(ttl_seconds)),
+            ttl: Duration::from_secs(u64::from(ttl)),
+            grace: Duration::from_secs(u64::from(grace)),
             max_bytes: max_mb as usize * 1024 * 1024,
             generation: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
@@ -72,11 +88,22 @@ impl ResponseCache {
         }
     }
 
+    /// The entry to answer with, if any: a fresh one, or one past its time
+    /// while another request recomputes it. `None` tells the caller to
+    /// compute the answer (and, when the entry is past its time, that it is
+    /// the one recomputing it).
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
         let inner = self.inner.lock().ok()?;
         let e = inner.entries.get(key)?;
-        (e.generation == self.generation.load(Ordering::SeqCst) && e.stored.elapsed() < self.ttl)
-            .then(|| e.clone())
+        if e.generation != self.generation.load(Ordering::SeqCst) {
+            return None;
+        }
+        let age = e.stored.elapsed();
+        if age < self.ttl {
+            return Some(e.clone());
+        }
+        let in_grace = age < self.ttl + self.grace;
+        (in_grace && e.refreshing.swap(true, Ordering::SeqCst)).then(|| e.clone())
     }
 
     fn put(&self, key: String, generation: u64, headers: HeaderMap, body: Bytes) {
@@ -89,8 +116,10 @@ impl ResponseCache {
         }
         if inner.bytes + body.len() > self.max_bytes {
             // Full: drop what has expired; if that is not enough, start over.
-            let ttl = self.ttl;
-            inner.entries.retain(|_, e| e.stored.elapsed() < ttl);
+            let (ttl, grace) = (self.ttl, self.grace);
+            inner
+                .entries
+                .retain(|_, e| e.stored.elapsed() < ttl + grace);
             inner.bytes = inner.entries.values().map(|e| e.body.len()).sum();
             if inner.bytes + body.len() > self.max_bytes {
                 inner.entries.clear();
@@ -101,6 +130,7 @@ impl ResponseCache {
         let entry = Arc::new(Entry {
             generation,
             stored: Instant::now(),
+            refreshing: AtomicBool::new(false),
             headers,
             body,
         });
@@ -196,4 +226,57 @@ pub async fn response_cache(
         req,
         res.set_body(bytes).map_into_boxed_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(e: Option<Arc<Entry>>) -> Option<Bytes> {
+        e.map(|e| e.body.clone())
+    }
+
+    #[test]
+    fn one_request_recomputes_an_entry_past_its_time_while_others_get_it() {
+        let cache = ResponseCache::new(1, 60, 1);
+        let put = |b: &'static [u8]| {
+            let generation = cache.generation.load(Ordering::SeqCst);
+            cache.put(
+                "k".into(),
+                generation,
+                HeaderMap::new(),
+                Bytes::from_static(b),
+            );
+        };
+        put(b"old");
+        assert_eq!(body(cache.get("k")).as_deref(), Some(&b"old"[..]), "fresh");
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(cache.get("k").is_none(), "the first request recomputes");
+        assert_eq!(
+            body(cache.get("k")).as_deref(),
+            Some(&b"old"[..]),
+            "meanwhile the others get the previous answer"
+        );
+        put(b"new");
+        assert_eq!(body(cache.get("k")).as_deref(), Some(&b"new"[..]));
+        std::thread::sleep(Duration::from_millis(2100));
+        assert!(cache.get("k").is_none(), "past its grace: recompute");
+        assert!(cache.get("k").is_none(), "and nobody gets it");
+        put(b"newer");
+        cache.invalidate();
+        assert!(
+            cache.get("k").is_none(),
+            "a write forgets everything at once"
+        );
+    }
+
+    #[test]
+    fn answers_never_outlive_max_age() {
+        let c = ResponseCache::new(5, 60, 1);
+        assert_eq!((c.ttl.as_secs(), c.grace.as_secs()), (5, 5));
+        let c = ResponseCache::new(5, 7, 1);
+        assert_eq!((c.ttl.as_secs(), c.grace.as_secs()), (5, 2));
+        let c = ResponseCache::new(90, 60, 1);
+        assert_eq!((c.ttl.as_secs(), c.grace.as_secs()), (60, 0));
+    }
 }

@@ -83,7 +83,8 @@ impl Application {
             .port();
         let workers = config.workers;
         let cache = crate::cache::ResponseCache::new(
-            config.response_cache_seconds.min(config.cache_max_age),
+            config.response_cache_seconds,
+            config.cache_max_age,
             config.response_cache_mb,
         );
         let state = web::Data::new(AppState {
