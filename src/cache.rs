@@ -13,8 +13,7 @@
 //!   recomputes it while the others asking for it meanwhile get the previous
 //!   answer, for at most as long again: without that, every request for a
 //!   popular search that arrived while it was being recomputed computed it
-//!   too, and at a million groups those pile-ups pushed keyword searches to
-//!   seconds. An answer is thus at most twice that old, and never older than
+//!   too. An answer is thus at most twice that old, and never older than
 //!   the `Cache-Control: max-age` that every such answer already carries;
 //!   that bounds how late a write made on another instance, or a meeting
 //!   that has just begun, shows up;
