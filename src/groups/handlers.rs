@@ -113,7 +113,8 @@ pub struct GroupListQuery {
     /// The order: `relevance` (needs `q`; the default with it), `distance`
     /// (needs `near`; the default with it), `next_meeting`, `name`,
     /// `updated` (most recent first) or `created` (oldest first, the default
-    /// otherwise). Ties are broken by id, so pages never overlap.
+    /// otherwise). Ties are broken by id (equal relevance: by the order the
+    /// groups were listed), so pages never overlap.
     #[param(value_type = Option<GroupSort>, example = "next_meeting")]
     pub sort: Option<GroupSort>,
     /// Add `total`, the number of matching groups over all pages.
