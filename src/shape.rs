@@ -31,6 +31,20 @@ pub fn check<T>(value: &Value) -> Result<(), ApiError> {
     }
 }
 
+/// Refuse a body that is not a JSON object, for a body whose Rust type has
+/// no schema of its own in the document (the bulk sync request, one type
+/// behind three documented schemas): serde would read `[]` as an empty one.
+pub fn require_object(value: &Value) -> Result<(), ApiError> {
+    if value.is_object() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]))
+    }
+}
+
 /// Refuse fields the schema named after `T` does not have, at any depth
 /// (where the schema says `additionalProperties: false`). serde does that
 /// for a body it reads; a merge patch needs it too, because `{"typo": null}`

@@ -115,7 +115,9 @@ async fn sync<K: SyncKind>(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_scope("listings:write")?;
     require_json(body.content_type.as_deref())?;
-    let req: SyncRequest = parse_json(&body.bytes)?;
+    let value: serde_json::Value = parse_json(&body.bytes)?;
+    crate::shape::require_object(&value)?;
+    let req: SyncRequest = crate::extract::from_value(value)?;
     let n = req.upsert.len() + req.delete.len();
     if n > MAX_SYNC_ITEMS {
         return Err(ApiError::PayloadTooLarge(format!(

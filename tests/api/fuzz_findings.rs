@@ -189,3 +189,21 @@ async fn merge_patch_with_an_unknown_null_field_is_refused() {
     .await
     .expect(200);
 }
+
+/// A bulk sync body that is a JSON array, not an object: serde read `[]` as
+/// an empty request and answered 200 (found by `--thorough` on PostgreSQL).
+#[tokio::test]
+async fn bulk_sync_body_must_be_an_object() {
+    let app = spawn_app().await;
+    let org = app.org("Leeds Bereavement Peer Network").await;
+    for kind in ["groups", "events", "resources"] {
+        for body in [json!([]), json!([[], []]), json!("upsert")] {
+            app.post(&format!("/v1/sync/{kind}"), &org.token, &body)
+                .await
+                .problem(422, "validation_failed");
+        }
+        app.post(&format!("/v1/sync/{kind}"), &org.token, &json!({}))
+            .await
+            .expect(200);
+    }
+}
