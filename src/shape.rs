@@ -18,12 +18,20 @@ fn schemas() -> &'static Value {
 /// Check `value` against the schema named after `T` (its last path
 /// segment); types without a schema of their own are not checked here.
 pub fn check<T>(value: &Value) -> Result<(), ApiError> {
+    visit_schema_of::<T>(value, walk)
+}
+
+type Visit = fn(&Value, &Value, &str, &mut Vec<FieldError>, u8);
+
+/// Run `visit` over `value` and the schema named after `T` (its last path
+/// segment), if the document has one; its errors become a 422.
+fn visit_schema_of<T>(value: &Value, visit: Visit) -> Result<(), ApiError> {
     let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("");
     let Some(schema) = schemas().get(name) else {
         return Ok(());
     };
     let mut errors = Vec::new();
-    walk(schema, value, "", &mut errors, 0);
+    visit(schema, value, "", &mut errors, 0);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -50,17 +58,7 @@ pub fn require_object(value: &Value) -> Result<(), ApiError> {
 /// for a body it reads; a merge patch needs it too, because `{"typo": null}`
 /// removes nothing and would otherwise pass unnoticed.
 pub fn check_known_fields<T>(value: &Value) -> Result<(), ApiError> {
-    let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("");
-    let Some(schema) = schemas().get(name) else {
-        return Ok(());
-    };
-    let mut errors = Vec::new();
-    known_fields(schema, value, "", &mut errors, 0);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    visit_schema_of::<T>(value, known_fields)
 }
 
 fn known_fields(
