@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
+use crate::auth::MaybeAuthenticated;
 use crate::error::{ApiError, Problem};
 use crate::events::handlers::{EventListQuery, MAX_EVENTS_PER_WINDOW};
 use crate::events::queries::{self as event_queries, EventFilter};
@@ -24,8 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/events.ics", "GET, HEAD").route(web::get().to(events_calendar)));
 }
 
-fn ics(state: &AppState, body: String) -> HttpResponse {
-    read_response(state.config.cache_max_age, false)
+fn ics(state: &AppState, body: String, authenticated: bool) -> HttpResponse {
+    read_response(state.config.cache_max_age, authenticated)
         .insert_header((header::CONTENT_TYPE, super::CONTENT_TYPE))
         .body(body)
 }
@@ -34,7 +35,9 @@ fn ics(state: &AppState, body: String) -> HttpResponse {
 ///
 /// The group's meetings (one repeating event with its RRULE and time zone)
 /// and its published events, as RFC 5545 iCalendar: subscribe to the URL in
-/// any calendar app. Addresses follow the group's visibility settings.
+/// any calendar app. Addresses follow the group's visibility settings. With
+/// its token, an organization also gets its own draft group and draft events,
+/// with every detail, to check them before publishing.
 #[utoipa::path(
     get, path = "/v1/groups/{id}/calendar.ics", tag = "calendars", operation_id = "getGroupCalendar",
     summary = "A group's calendar feed",
@@ -42,30 +45,35 @@ fn ics(state: &AppState, body: String) -> HttpResponse {
     responses(
         (status = 200, description = "iCalendar feed", content_type = "text/calendar", body = String),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),
-    security(())
+    security((), ("bearer" = []))
 )]
 pub async fn group_calendar(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    caller: MaybeAuthenticated,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_path("id", &path)?;
+    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let body = state
         .db(move |conn| {
-            let row = group_queries::find_visible(conn, &id, None)?
+            let row = group_queries::find_visible(conn, &id, viewer.as_deref())?
                 .ok_or_else(|| ApiError::not_found("group"))?;
-            let groups = group_queries::responses(conn, std::slice::from_ref(&row), |_| false)?;
+            let owner = viewer.as_deref() == Some(row.organization_id.as_str());
+            let groups = group_queries::responses(conn, std::slice::from_ref(&row), |_| owner)?;
             let filter = EventFilter {
                 groups: Some(vec![row.id.clone()]),
+                drafts_of: owner.then(|| row.organization_id.clone()),
                 ..Default::default()
             };
             let rows = event_queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
-            let events = event_queries::responses(conn, &rows, |_| false)?;
+            let events = event_queries::responses(conn, &rows, |_| owner)?;
             Ok(super::render(&row.name, &groups, &events))
         })
         .await?;
-    Ok(ics(&state, body))
+    Ok(ics(&state, body, caller.0.is_some()))
 }
 
 /// An organization's calendar feed.
@@ -121,7 +129,7 @@ pub async fn organization_calendar(
             Ok(super::render(&org.name, &groups, &events))
         })
         .await?;
-    Ok(ics(&state, body))
+    Ok(ics(&state, body, false))
 }
 
 /// The events' calendar feed.
@@ -155,5 +163,5 @@ pub async fn events_calendar(
             Ok(super::render("Circles events", &[], &events))
         })
         .await?;
-    Ok(ics(&state, body))
+    Ok(ics(&state, body, false))
 }

@@ -97,6 +97,7 @@ impl EventListQuery {
                 .map(crate::search::Keywords::parse)
                 .transpose()?
                 .flatten(),
+            drafts_of: None,
         };
         Ok((filter, window))
     }
@@ -468,10 +469,11 @@ pub struct GroupEventsQuery {
     pub cursor: Option<String>,
 }
 
-/// List a group's published events.
+/// List a group's events.
 ///
-/// The events an organization tied to this group (for example a cohort's
-/// first session or an open day), a page at a time.
+/// The published events an organization tied to this group (for example a
+/// cohort's first session or an open day), a page at a time. With its token,
+/// the organization also sees its own draft group and draft events here.
 #[utoipa::path(
     get, path = "/v1/groups/{id}/events", tag = "events", operation_id = "listGroupEvents",
     summary = "List a group's events",
@@ -481,34 +483,39 @@ pub struct GroupEventsQuery {
         (status = 200, description = "A page of events", body = EventPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Invalid id, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),
-    security(())
+    security((), ("bearer" = []))
 )]
 pub async fn list_group_events(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     query: Query<GroupEventsQuery>,
+    caller: MaybeAuthenticated,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_path("id", &path)?;
     let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
     let limit = page.limit;
+    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let (data, next_cursor) = state
         .db(move |conn| {
-            crate::groups::queries::find_visible(conn, &id, None)?
+            let group = crate::groups::queries::find_visible(conn, &id, viewer.as_deref())?
                 .ok_or_else(|| ApiError::not_found("group"))?;
+            let owner = viewer.as_deref() == Some(group.organization_id.as_str());
             let filter = EventFilter {
                 groups: Some(vec![id]),
+                drafts_of: owner.then_some(group.organization_id),
                 ..Default::default()
             };
             let hits = queries::list_page(conn, &filter, &page)?;
             let (hits, next) = split_page(hits, limit, |h| h.cursor());
             let rows: Vec<_> = hits.into_iter().map(|h| h.event).collect();
-            Ok((queries::responses(conn, &rows, |_| false)?, next))
+            Ok((queries::responses(conn, &rows, |_| owner)?, next))
         })
         .await?;
-    let mut res = read_response(state.config.cache_max_age, false);
+    let mut res = read_response(state.config.cache_max_age, caller.0.is_some());
     if let Some(c) = &next_cursor {
         res.insert_header((header::LINK, next_link(&req, c)));
     }
@@ -531,7 +538,8 @@ pub struct WindowQuery {
 /// List a group's meetings in a window.
 ///
 /// Computed from the group's schedule in its own time zone, within its
-/// cohort dates; at most 500.
+/// cohort dates; at most 500. With its token, an organization also sees its
+/// own draft groups' meetings.
 #[utoipa::path(
     get, path = "/v1/groups/{id}/occurrences", tag = "groups", operation_id = "listGroupOccurrences",
     summary = "List a group's meetings",
@@ -541,23 +549,26 @@ pub struct WindowQuery {
         (status = 200, description = "The meetings in the window", body = GroupOccurrences,
             headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 400, description = "Invalid id or window", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),
-    security(())
+    security((), ("bearer" = []))
 )]
 pub async fn list_group_occurrences(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: Query<WindowQuery>,
+    caller: MaybeAuthenticated,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_path("id", &path)?;
     let from = query.0.from.unwrap_or_else(Utc::now);
     let to = query.0.to.unwrap_or(from + Duration::days(90));
     let (from, to) =
         check_window(Some(from), Some(to))?.ok_or_else(|| ApiError::internal("window given"))?;
+    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let body = state
         .db(move |conn| {
-            let row = crate::groups::queries::find_visible(conn, &id, None)?
+            let row = crate::groups::queries::find_visible(conn, &id, viewer.as_deref())?
                 .ok_or_else(|| ApiError::not_found("group"))?;
             let attrs = crate::groups::queries::attributes(conn, std::slice::from_ref(&row.id))?;
             let w = row.to_write(&attrs.get(&row.id).cloned().unwrap_or_default())?;
@@ -576,5 +587,5 @@ pub async fn list_group_occurrences(
             })
         })
         .await?;
-    Ok(read_response(state.config.cache_max_age, false).json(body))
+    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(body))
 }

@@ -282,6 +282,8 @@ pub struct EventFilter {
     /// Only events with an occurrence that may start in this window.
     pub window: Option<(NaiveDateTime, NaiveDateTime)>,
     pub keywords: Option<Keywords>,
+    /// Also this organization's drafts and archived events (its own view).
+    pub drafts_of: Option<String>,
 }
 
 /// An event in the public list, with its keyword rank (lower is better).
@@ -306,10 +308,14 @@ impl EventHit {
 /// The `SELECT … FROM …` and the `WHERE` conditions of the public events
 /// matching `f`, and the rank expression with `q`.
 fn select_public(b: &mut SqlBuilder, f: &EventFilter) -> (String, String, Option<String>) {
-    let mut c = vec![
-        "e.listing_status = 'published'".to_owned(),
-        "e.deleted_at IS NULL".to_owned(),
-    ];
+    let mut c = vec![match &f.drafts_of {
+        Some(org) => format!(
+            "(e.listing_status = 'published' OR e.organization_id = {})",
+            b.param(Bind::Text(org.clone()))
+        ),
+        None => "e.listing_status = 'published'".to_owned(),
+    }];
+    c.push("e.deleted_at IS NULL".to_owned());
     let mut join = String::new();
     let mut rank = None;
     if let Some(k) = &f.keywords {

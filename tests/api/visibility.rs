@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{absent, group_body, in_person_body, spawn_app, TestApp};
+use crate::helpers::{absent, event_body, group_body, in_person_body, spawn_app, TestApp};
 
 /// The group as the public sees it in the list and in its detail.
 async fn public_views(app: &TestApp, id: &str) -> (Value, Value) {
@@ -40,6 +40,102 @@ async fn drafts_are_visible_to_their_owner_only() {
         .expect(200);
     assert_eq!(app.get(&path).await.expect(200)["status"], "published");
     assert_eq!(app.list_ids("").await, vec![id.to_owned()]);
+}
+
+/// A draft group's events, meetings and calendar feed: its owner previews
+/// them with its token (draft events included, never publicly cacheable);
+/// the public and other organizations get 404, and see only published
+/// events once the group is published.
+#[tokio::test]
+async fn owners_preview_a_draft_groups_events_meetings_and_calendar() {
+    let app = spawn_app().await;
+    let org = app.org("Previewers").await;
+    let other = app.org("Onlookers").await;
+    let g = app.create_group(&org.token, &group_body(json!({}))).await;
+    let id = g["id"].as_str().unwrap().to_owned();
+    let draft_event = app
+        .create_event(
+            &org.token,
+            &event_body(json!({"group_id": id, "name": "Draft social"})),
+        )
+        .await;
+    let public_event = app
+        .published_event(&org.token, json!({"group_id": id, "name": "Open evening"}))
+        .await;
+    let events = format!("/v1/groups/{id}/events");
+    let meetings =
+        format!("/v1/groups/{id}/occurrences?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z");
+    let calendar = format!("/v1/groups/{id}/calendar.ics");
+
+    let private = |reply: &crate::helpers::Reply| {
+        let cc = reply.header("cache-control").unwrap_or_default();
+        assert!(cc.contains("private") && cc.contains("no-store"), "{cc}");
+    };
+    let own = app.get_auth(&events, &org.token).await;
+    private(&own);
+    let names: Vec<_> = own.expect(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "the owner sees its draft event too: {names:?}"
+    );
+    assert!(names.contains(&"Draft social".to_owned()));
+    let own = app.get_auth(&meetings, &org.token).await;
+    private(&own);
+    assert_eq!(
+        own.expect(200)["data"].as_array().unwrap().len(),
+        4,
+        "Thursdays of January 2027"
+    );
+    let own = app.get_auth(&calendar, &org.token).await;
+    private(&own);
+    assert_eq!(own.status, 200);
+    let ics = own.text.clone();
+    assert!(
+        ics.contains("Thursday anxiety circle") && ics.contains("Draft social"),
+        "{ics}"
+    );
+
+    for path in [&events, &meetings, &calendar] {
+        app.get(path).await.problem(404, "not_found");
+        app.get_auth(path, &other.token)
+            .await
+            .problem(404, "not_found");
+        app.get_auth(path, "not-a-token")
+            .await
+            .problem(401, "unauthorized");
+    }
+
+    app.patch(
+        &format!("/v1/groups/{id}"),
+        &org.token,
+        &json!({"status": "published"}),
+    )
+    .await
+    .expect(200);
+    let public = app.get(&events).await.expect(200);
+    let ids: Vec<_> = public["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![public_event["id"].clone()],
+        "the public never sees the draft event"
+    );
+    let ics = app.get(&calendar).await.text;
+    assert!(
+        ics.contains("Open evening") && !ics.contains("Draft social"),
+        "{ics}"
+    );
+    assert_eq!(draft_event["listing_status"], "draft");
 }
 
 #[tokio::test]
