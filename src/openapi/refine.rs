@@ -41,6 +41,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::pagination::Cursor;
+
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
 
 pub fn refine(doc: &mut Value) {
@@ -388,8 +390,37 @@ fn links(doc: &mut Value) {
 
 const EXAMPLE_UUID: &str = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f01";
 
+/// A cursor that the operation's list accepts together with its other
+/// parameter examples (a client trying the examples as one request gets a
+/// page, not `400`): `listGroups`' examples sort by `next_meeting`, the
+/// events examples ask for a window, resources are ranked by `q` and carry
+/// their crisis flag first (see where each list makes its cursors).
+fn cursor_example(operation: &str) -> String {
+    let cursor = match operation {
+        "listGroups" => Cursor {
+            after_id: EXAMPLE_UUID.into(),
+            key: Some("2027-01-06T18:00:00".into()),
+            sort: Some("next_meeting".into()),
+        },
+        // With `from` and `to`, events are listed by occurrence: the key is
+        // the last occurrence's start.
+        "listEvents" | "getEventsCalendar" => {
+            Cursor::after_keyed("2027-01-06T18:00:00+00:00", EXAMPLE_UUID)
+        }
+        "listResources" => Cursor::after_keyed("1:-2.5", EXAMPLE_UUID),
+        "listChanges" => Cursor::after("1"),
+        _ => Cursor::after(EXAMPLE_UUID),
+    };
+    cursor.encode()
+}
+
 fn parameter_examples(doc: &mut Value) {
     for op in operations_mut(doc) {
+        let operation = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
             continue;
         };
@@ -403,7 +434,7 @@ fn parameter_examples(doc: &mut Value) {
             let is_array = schema.get("type").is_some_and(|t| t == "array");
             let example = match name {
                 "If-Match" | "If-None-Match" => json!("\"3-5e1f0b2c9a7d4e61\""),
-                "cursor" | "after" => json!("AZOlsHw6fS-eS1psfY6fAQ"),
+                "cursor" | "after" => json!(cursor_example(&operation)),
                 "client_id" => json!("cl_0193a5b0c0de7c3a9d2f1e4b5a6c7d8e"),
                 _ if is_uuid => json!(EXAMPLE_UUID),
                 _ if is_array
