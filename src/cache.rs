@@ -17,12 +17,19 @@
 //!   the `Cache-Control: max-age` that every such answer already carries;
 //!   that bounds how late a write made on another instance, or a meeting
 //!   that has just begun, shows up;
+//! - when there is no answer to give yet, the requests for it that arrive
+//!   while the first computes it wait for that one (once) instead of each
+//!   computing it too: a slow search asked by eight connections at once ran
+//!   eight times in parallel, and every request behind it waited seconds;
 //! - its size is bounded (`CIRCLES_RESPONSE_CACHE_MB`, default 32).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::futures::OwnedNotified;
+use tokio::sync::Notify;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -48,6 +55,38 @@ pub struct ResponseCache {
 struct Inner {
     entries: HashMap<String, Arc<Entry>>,
     bytes: usize,
+    /// Answers being computed for want of an entry; the requests for the same
+    /// key wait on its `Notify`.
+    computing: HashMap<String, Arc<Notify>>,
+}
+
+/// What a request does with a key: answer with an entry, compute the answer
+/// (leading the others that ask meanwhile when `Some`: drop the guard once
+/// the answer is stored or given up), or wait for the request computing it
+/// and look again.
+enum Lookup<'a> {
+    Hit(Arc<Entry>),
+    Compute(Option<Computing<'a>>),
+    Wait(OwnedNotified),
+}
+
+/// Held by the request computing a missing answer; dropping it (stored,
+/// not cacheable, failed or cancelled) wakes the requests waiting for it.
+struct Computing<'a> {
+    cache: &'a ResponseCache,
+    key: String,
+}
+
+impl Drop for Computing<'_> {
+    fn drop(&mut self) {
+        let notify = match self.cache.inner.lock() {
+            Ok(mut inner) => inner.computing.remove(&self.key),
+            Err(_) => None,
+        };
+        if let Some(n) = notify {
+            n.notify_waiters();
+        }
+    }
 }
 
 struct Entry {
@@ -91,18 +130,49 @@ impl ResponseCache {
     /// while another request recomputes it. `None` tells the caller to
     /// compute the answer (and, when the entry is past its time, that it is
     /// the one recomputing it).
+    #[cfg(test)]
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        let inner = self.inner.lock().ok()?;
-        let e = inner.entries.get(key)?;
-        if e.generation != self.generation.load(Ordering::SeqCst) {
-            return None;
+        match self.lookup(key, false) {
+            Lookup::Hit(e) => Some(e),
+            _ => None,
         }
-        let age = e.stored.elapsed();
-        if age < self.ttl {
-            return Some(e.clone());
+    }
+
+    /// What to do for `key`. `coalesce`: when there is nothing to answer
+    /// with, wait for a request already computing it, or lead the others.
+    fn lookup(&self, key: &str, coalesce: bool) -> Lookup<'_> {
+        let Ok(mut inner) = self.inner.lock() else {
+            return Lookup::Compute(None);
+        };
+        if let Some(e) = inner.entries.get(key) {
+            if e.generation == self.generation.load(Ordering::SeqCst) {
+                let age = e.stored.elapsed();
+                if age < self.ttl {
+                    return Lookup::Hit(e.clone());
+                }
+                if age < self.ttl + self.grace {
+                    return if e.refreshing.swap(true, Ordering::SeqCst) {
+                        Lookup::Hit(e.clone())
+                    } else {
+                        Lookup::Compute(None)
+                    };
+                }
+            }
         }
-        let in_grace = age < self.ttl + self.grace;
-        (in_grace && e.refreshing.swap(true, Ordering::SeqCst)).then(|| e.clone())
+        if !coalesce {
+            return Lookup::Compute(None);
+        }
+        if let Some(n) = inner.computing.get(key) {
+            // Registered before the lock is released: the wake-up cannot be missed.
+            return Lookup::Wait(n.clone().notified_owned());
+        }
+        inner
+            .computing
+            .insert(key.to_owned(), Arc::new(Notify::new()));
+        Lookup::Compute(Some(Computing {
+            cache: self,
+            key: key.to_owned(),
+        }))
     }
 
     fn put(&self, key: String, generation: u64, headers: HeaderMap, body: Bytes) {
@@ -201,10 +271,21 @@ pub async fn response_cache(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(entry) = cache.get(&key) {
-        let res = answer(&entry, if_none_match.as_deref());
-        return Ok(req.into_response(res));
+    let mut lookup = cache.lookup(&key, true);
+    if let Lookup::Wait(answered) = lookup {
+        answered.await;
+        // Once only: if that answer was not kept (not `200`, or a write came
+        // in between), compute this one in parallel with the others.
+        lookup = cache.lookup(&key, false);
     }
+    let _computing = match lookup {
+        Lookup::Hit(entry) => {
+            let res = answer(&entry, if_none_match.as_deref());
+            return Ok(req.into_response(res));
+        }
+        Lookup::Compute(guard) => guard,
+        Lookup::Wait(_) => None,
+    };
     let generation = cache.generation.load(Ordering::SeqCst);
     let res = next.call(req).await?;
     let public = res
@@ -266,6 +347,51 @@ mod tests {
         assert!(
             cache.get("k").is_none(),
             "a write forgets everything at once"
+        );
+    }
+
+    #[tokio::test]
+    async fn requests_for_a_missing_answer_wait_for_the_one_computing_it() {
+        let cache = ResponseCache::new(5, 60, 1);
+        let Lookup::Compute(Some(leader)) = cache.lookup("k", true) else {
+            panic!("the first request computes, and leads");
+        };
+        let Lookup::Wait(waiting) = cache.lookup("k", true) else {
+            panic!("the next one waits for it");
+        };
+        assert!(
+            matches!(cache.lookup("k", false), Lookup::Compute(None)),
+            "unless it has waited once already"
+        );
+        let generation = cache.generation.load(Ordering::SeqCst);
+        cache.put(
+            "k".into(),
+            generation,
+            HeaderMap::new(),
+            Bytes::from_static(b"a"),
+        );
+        drop(leader);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("woken when the answer is stored");
+        assert_eq!(body(cache.get("k")).as_deref(), Some(&b"a"[..]));
+
+        // An answer that is not kept (a 404, say): the waiters are woken and
+        // compute their own, side by side.
+        let Lookup::Compute(Some(leader)) = cache.lookup("gone", true) else {
+            panic!("leads");
+        };
+        let Lookup::Wait(waiting) = cache.lookup("gone", true) else {
+            panic!("waits");
+        };
+        drop(leader);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("woken when the first gives up");
+        assert!(matches!(cache.lookup("gone", false), Lookup::Compute(None)));
+        assert!(
+            matches!(cache.lookup("gone", true), Lookup::Compute(Some(_))),
+            "and the next request leads again"
         );
     }
 
