@@ -9,11 +9,12 @@
 //! - any write handled by this instance empties it at once (a generation
 //!   counter), so a client never reads its own write stale;
 //! - entries are fresh for `CIRCLES_RESPONSE_CACHE_SECONDS` (default 5, `0`
-//!   turns the cache off). After that, the first request for an entry
-//!   recomputes it while the others asking for it meanwhile get the previous
-//!   answer, for at most as long again: without that, every request for a
-//!   popular search that arrived while it was being recomputed computed it
-//!   too. An answer is thus at most twice that old, and never older than
+//!   turns the cache off). After that, for at most as long again, requests
+//!   still get the previous answer while it is recomputed behind them (the
+//!   first such request starts that, as `stale-while-revalidate` does):
+//!   nobody waits for a popular search to be recomputed, and it is computed
+//!   once, not by every request that arrives meanwhile. An answer is thus
+//!   at most twice that old, and never older than
 //!   the `Cache-Control: max-age` that every such answer already carries;
 //!   that bounds how late a write made on another instance, or a meeting
 //!   that has just begun, shows up;
@@ -60,12 +61,14 @@ struct Inner {
     computing: HashMap<String, Arc<Notify>>,
 }
 
-/// What a request does with a key: answer with an entry, compute the answer
-/// (leading the others that ask meanwhile when `Some`: drop the guard once
-/// the answer is stored or given up), or wait for the request computing it
-/// and look again.
+/// What a request does with a key: answer with an entry; answer with an
+/// entry past its time and recompute it in the background; compute the
+/// answer (leading the others that ask meanwhile when `Some`: drop the guard
+/// once the answer is stored or given up); or wait for the request computing
+/// it and look again.
 enum Lookup<'a> {
     Hit(Arc<Entry>),
+    Refresh(Arc<Entry>),
     Compute(Option<Computing<'a>>),
     Wait(OwnedNotified),
 }
@@ -126,14 +129,13 @@ impl ResponseCache {
         }
     }
 
-    /// The entry to answer with, if any: a fresh one, or one past its time
-    /// while another request recomputes it. `None` tells the caller to
-    /// compute the answer (and, when the entry is past its time, that it is
-    /// the one recomputing it).
+    /// The entry to answer with, if any (`Some((entry, true))`: past its
+    /// time, and this caller is to recompute it).
     #[cfg(test)]
-    fn get(&self, key: &str) -> Option<Arc<Entry>> {
+    fn get(&self, key: &str) -> Option<(Arc<Entry>, bool)> {
         match self.lookup(key, false) {
-            Lookup::Hit(e) => Some(e),
+            Lookup::Hit(e) => Some((e, false)),
+            Lookup::Refresh(e) => Some((e, true)),
             _ => None,
         }
     }
@@ -154,7 +156,7 @@ impl ResponseCache {
                     return if e.refreshing.swap(true, Ordering::SeqCst) {
                         Lookup::Hit(e.clone())
                     } else {
-                        Lookup::Compute(None)
+                        Lookup::Refresh(e.clone())
                     };
                 }
             }
@@ -283,11 +285,39 @@ pub async fn response_cache(
             let res = answer(&entry, if_none_match.as_deref());
             return Ok(req.into_response(res));
         }
+        Lookup::Refresh(entry) => {
+            // Answer with the previous answer now; recompute it behind this
+            // request, on this worker, through the same handlers.
+            let (http_req, payload) = req.into_parts();
+            let background = ServiceRequest::from_parts(http_req.clone(), payload);
+            let generation = cache.generation.load(Ordering::SeqCst);
+            let state = state.clone();
+            let stale = entry.clone();
+            actix_web::rt::spawn(async move {
+                if let Ok(res) = next.call(background).await {
+                    let _ = keep(&state.cache, key, generation, res).await;
+                }
+                // Stored or not, a later request may try again.
+                stale.refreshing.store(false, Ordering::SeqCst);
+            });
+            let res = answer(&entry, if_none_match.as_deref());
+            return Ok(ServiceResponse::new(http_req, res));
+        }
         Lookup::Compute(guard) => guard,
         Lookup::Wait(_) => None,
     };
     let generation = cache.generation.load(Ordering::SeqCst);
     let res = next.call(req).await?;
+    keep(cache, key, generation, res).await
+}
+
+/// Keep a handler's answer if it is a public `200`, and pass it on.
+async fn keep(
+    cache: &ResponseCache,
+    key: String,
+    generation: u64,
+    res: ServiceResponse<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let public = res
         .headers()
         .get(header::CACHE_CONTROL)
@@ -312,12 +342,12 @@ pub async fn response_cache(
 mod tests {
     use super::*;
 
-    fn body(e: Option<Arc<Entry>>) -> Option<Bytes> {
-        e.map(|e| e.body.clone())
+    fn body(e: Option<(Arc<Entry>, bool)>) -> Option<Bytes> {
+        e.map(|(e, _)| e.body.clone())
     }
 
     #[test]
-    fn one_request_recomputes_an_entry_past_its_time_while_others_get_it() {
+    fn an_entry_past_its_time_is_served_while_one_request_recomputes_it() {
         let cache = ResponseCache::new(1, 60, 1);
         let put = |b: &'static [u8]| {
             let generation = cache.generation.load(Ordering::SeqCst);
@@ -331,11 +361,16 @@ mod tests {
         put(b"old");
         assert_eq!(body(cache.get("k")).as_deref(), Some(&b"old"[..]), "fresh");
         std::thread::sleep(Duration::from_millis(1100));
-        assert!(cache.get("k").is_none(), "the first request recomputes");
-        assert_eq!(
-            body(cache.get("k")).as_deref(),
-            Some(&b"old"[..]),
-            "meanwhile the others get the previous answer"
+        let (e, recompute) = cache.get("k").expect("still served");
+        assert!(recompute, "the first request gets it and recomputes it");
+        assert_eq!(&e.body[..], b"old");
+        let (e, recompute) = cache.get("k").expect("still served");
+        assert!(!recompute, "once");
+        assert_eq!(&e.body[..], b"old", "meanwhile the others get it too");
+        e.refreshing.store(false, Ordering::SeqCst);
+        assert!(
+            cache.get("k").expect("still served").1,
+            "a recompute that kept nothing lets the next request try again"
         );
         put(b"new");
         assert_eq!(body(cache.get("k")).as_deref(), Some(&b"new"[..]));

@@ -2074,3 +2074,44 @@ async fn public_reads_are_cached_until_a_write() {
     let q = app.get("/v1/groups?q=thursdays").await.expect(200);
     assert_eq!(q["data"][0]["id"], gid.as_str());
 }
+
+/// Past its time, a cached answer is still given at once while it is
+/// recomputed behind the request (for at most as long again): nobody waits
+/// for the recompute, and the next requests get the new answer.
+#[tokio::test]
+async fn a_cached_answer_past_its_time_is_recomputed_in_the_background() {
+    let app = crate::helpers::spawn_app_with(|c| c.response_cache_seconds = 1).await;
+    let names = |v: &Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = "/v1/organizations?limit=100";
+    let before = names(&app.get(path).await.expect(200));
+    // Written beside the service: the cache cannot know.
+    app.create_org(
+        "Lantern Collective",
+        circles::vocab::OrganizationKind::Grassroots,
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        names(&app.get(path).await.expect(200)),
+        before,
+        "past its time, the previous answer is still given"
+    );
+    let mut seen = false;
+    for _ in 0..50 {
+        if names(&app.get(path).await.expect(200)).contains(&"Lantern Collective".to_owned()) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        seen,
+        "the recomputed answer replaces it within the grace period"
+    );
+}
