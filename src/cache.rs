@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::futures::OwnedNotified;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -50,6 +50,11 @@ pub struct ResponseCache {
     max_bytes: usize,
     generation: AtomicU64,
     inner: Mutex<Inner>,
+    /// Background recomputes run one at a time: answers that expire
+    /// together (a burst of searches cached in the same second) are
+    /// refreshed one after another, and the requests being answered from
+    /// memory keep the other cores.
+    refreshes: Semaphore,
 }
 
 #[derive(Default)]
@@ -113,6 +118,7 @@ impl ResponseCache {
             max_bytes: max_mb as usize * 1024 * 1024,
             generation: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
+            refreshes: Semaphore::new(1),
         }
     }
 
@@ -294,8 +300,16 @@ pub async fn response_cache(
             let state = state.clone();
             let stale = entry.clone();
             actix_web::rt::spawn(async move {
-                if let Ok(res) = next.call(background).await {
-                    let _ = keep(&state.cache, key, generation, res).await;
+                let cache = &state.cache;
+                if let Ok(_turn) = cache.refreshes.acquire().await {
+                    // Nothing to refresh if a write emptied the cache, or the
+                    // entry ran out of grace, while this waited its turn.
+                    let current = cache.generation.load(Ordering::SeqCst) == generation;
+                    if current && stale.stored.elapsed() < cache.ttl + cache.grace {
+                        if let Ok(res) = next.call(background).await {
+                            let _ = keep(cache, key, generation, res).await;
+                        }
+                    }
                 }
                 // Stored or not, a later request may try again.
                 stale.refreshing.store(false, Ordering::SeqCst);
