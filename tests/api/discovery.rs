@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use circles::vocab::{Topic, Vocabulary};
 use serde_json::{json, Value};
 
-use crate::helpers::{group_body, in_person_body, merge, spawn_app, Backend, Rng, TestApp};
+use crate::helpers::{group_body, in_person_body, merge, names, spawn_app, Backend, Rng, TestApp};
 
 // --- The controlled vocabulary ------------------------------------------------
 
@@ -2021,14 +2021,6 @@ async fn public_reads_are_cached_until_a_write() {
     let gid = app
         .published_group(&org.token, json!({"name": "Cedar walk"}))
         .await;
-    let names = |v: &Value| -> Vec<String> {
-        v["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let first = app.get("/v1/organizations?limit=100").await;
     let etag = first.header("etag").expect("an ETag");
     let before = names(&first.expect(200));
@@ -2081,14 +2073,6 @@ async fn public_reads_are_cached_until_a_write() {
 #[tokio::test]
 async fn a_cached_answer_past_its_time_is_recomputed_in_the_background() {
     let app = crate::helpers::spawn_app_with(|c| c.response_cache_seconds = 1).await;
-    let names = |v: &Value| -> Vec<String> {
-        v["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let path = "/v1/organizations?limit=100";
     let before = names(&app.get(path).await.expect(200));
     // Written beside the service: the cache cannot know.

@@ -592,6 +592,16 @@ pub fn in_person_body(overrides: Value) -> Value {
     body
 }
 
+/// The `name` of every item of a page (`data`), in order.
+pub fn names(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// RFC 7396 merge of `patch` into `doc`.
 pub fn merge(doc: &mut Value, patch: &Value) {
     match patch {

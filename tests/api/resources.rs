@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{names, spawn_app, TestApp};
 
 struct Org {
     id: String,
@@ -73,15 +73,6 @@ async fn get_json(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode
 fn published(name: &str, kind: &str, crisis: bool) -> Value {
     json!({"name": name, "url": format!("https://example.org/{name}"), "kind": kind,
            "crisis": crisis, "status": "published"})
-}
-
-fn names(page: &Value) -> Vec<String> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

@@ -8,9 +8,17 @@ use std::process::Command;
 
 use diesel::sql_types::{Bool, Double, Nullable, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
+use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{spawn_instance, test_config};
+use crate::helpers::{send_to, spawn_instance, test_config};
+
+/// `GET path` on the instance at `address`: its JSON (asserting 200).
+async fn get(client: &reqwest::Client, address: &str, path: &str) -> Value {
+    send_to(client, address, Method::GET, path, None, None, &[])
+        .await
+        .expect(200)
+}
 
 /// Run `circles seed <args>` on `database_url`; returns (success, stdout, stderr).
 fn circles_seed(database_url: &str, data_dir: &Path, args: &[&str]) -> (bool, String, String) {
@@ -318,26 +326,12 @@ async fn seed_synthetic_is_deterministic_varied_and_readable() {
     // The API serves the seeded directory.
     let address = spawn_instance(test_config(first.clone(), dir.path().to_path_buf()));
     let client = reqwest::Client::new();
-    let page: Value = client
-        .get(format!("{address}/v1/groups?limit=100"))
-        .send()
-        .await
-        .expect("GET /v1/groups")
-        .json()
-        .await
-        .expect("a JSON page");
+    let page = get(&client, &address, "/v1/groups?limit=100").await;
     let data = page["data"].as_array().expect("data");
     assert_eq!(data.len(), 100, "{page}");
     assert!(data.iter().all(|g| g["status"] == "published"));
     assert!(page["next_cursor"].is_string());
-    let resources: Value = client
-        .get(format!("{address}/v1/resources?limit=100"))
-        .send()
-        .await
-        .expect("GET /v1/resources")
-        .json()
-        .await
-        .expect("a JSON page");
+    let resources = get(&client, &address, "/v1/resources?limit=100").await;
     assert_eq!(
         resources["data"][0]["crisis"], true,
         "crisis lines come first: {resources}"
@@ -351,14 +345,12 @@ async fn seed_synthetic_is_deterministic_varied_and_readable() {
         .split(|c: char| !c.is_alphabetic())
         .find(|w| w.len() >= 5)
         .unwrap_or_else(|| panic!("a word in {name:?}"));
-    let found: Value = client
-        .get(format!("{address}/v1/groups?q={word}&include_total=true"))
-        .send()
-        .await
-        .expect("GET /v1/groups?q=")
-        .json()
-        .await
-        .expect("a JSON page");
+    let found = get(
+        &client,
+        &address,
+        &format!("/v1/groups?q={word}&include_total=true"),
+    )
+    .await;
     assert!(found["total"].as_i64().unwrap() >= 1, "{word}: {found}");
     assert_eq!(found["data"][0]["relevance"], 3.0, "{word}: {found}");
     let mut conn = circles::db::connect(&first, 1)

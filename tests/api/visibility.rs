@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{absent, event_body, group_body, in_person_body, spawn_app, TestApp};
+use crate::helpers::{absent, event_body, group_body, in_person_body, names, spawn_app, TestApp};
 
 /// The group as the public sees it in the list and in its detail.
 async fn public_views(app: &TestApp, id: &str) -> (Value, Value) {
@@ -73,12 +73,7 @@ async fn owners_preview_a_draft_groups_events_meetings_and_calendar() {
     };
     let own = app.get_auth(&events, &org.token).await;
     private(&own);
-    let names: Vec<_> = own.expect(200)["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = names(&own.expect(200));
     assert_eq!(
         names.len(),
         2,
