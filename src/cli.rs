@@ -105,7 +105,10 @@ pub fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
-        Command::Migrate => match crate::db::connect(&config.database_url, 1) {
+        Command::Migrate => match crate::db::connect(&config.database_url, 1)
+            .map_err(|e| e.to_string())
+            .and_then(|pool| crate::maintenance::at_start(&pool))
+        {
             Ok(_) => {
                 log::info!("migrations applied");
                 ExitCode::SUCCESS

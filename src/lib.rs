@@ -17,6 +17,7 @@ pub mod groups;
 pub mod health;
 pub mod idempotency;
 pub mod listing;
+pub mod maintenance;
 pub mod merge;
 pub mod middleware;
 pub mod openapi;

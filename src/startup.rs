@@ -29,6 +29,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// Polled beside the server, so it ends with it.
+    maintenance: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 }
 
 /// Every route of the service.
@@ -73,6 +75,7 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 impl Application {
     pub fn build(config: Config) -> Result<Application, StartupError> {
         let pool = db::connect(&config.database_url, config.db_pool_size)?;
+        crate::maintenance::at_start(&pool).map_err(DbSetupError::Migration)?;
         let keys = JwtKeys::from_config(&config)?;
         let address = format!("{}:{}", config.host, config.port);
         let listener =
@@ -92,7 +95,9 @@ impl Application {
             keys,
             config,
             cache,
+            maintenance: Default::default(),
         });
+        let maintenance = Box::pin(crate::maintenance::task(state.clone()));
         let server = HttpServer::new(move || {
             // No cookies are used, so answering any origin is safe.
             let cors = Cors::default()
@@ -121,7 +126,11 @@ impl Application {
         .listen(listener)
         .map_err(|e| StartupError::Bind(address, e))?
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            maintenance,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -130,7 +139,7 @@ impl Application {
 
     /// Run until the server stops (tests stop it by dropping the runtime).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        beside(self.server, self.maintenance).await
     }
 
     /// Run until SIGTERM or SIGINT, then stop gracefully: in-flight requests
@@ -142,7 +151,7 @@ impl Application {
             log::info!("shutdown signal received; finishing in-flight requests");
             handle.stop(true).await;
         });
-        self.server.await
+        beside(self.server, self.maintenance).await
     }
 }
 
@@ -156,6 +165,18 @@ async fn wait_for_signal() {
 #[cfg(not(unix))]
 async fn wait_for_signal() {
     let _ = actix_web::rt::signal::ctrl_c().await;
+}
+
+/// Run `main` to its end while polling `task` (which never ends) beside it.
+async fn beside<T>(
+    main: impl std::future::Future<Output = T>,
+    task: impl std::future::Future<Output = ()>,
+) -> T {
+    futures_util::pin_mut!(main, task);
+    match futures_util::future::select(main, task).await {
+        futures_util::future::Either::Left((out, _)) => out,
+        futures_util::future::Either::Right(((), main)) => main.await,
+    }
 }
 
 /// Wait for whichever of two futures finishes first.

@@ -12,6 +12,7 @@ pub struct AppState {
     pub keys: JwtKeys,
     pub config: Config,
     pub cache: crate::cache::ResponseCache,
+    pub maintenance: crate::maintenance::Maintenance,
 }
 
 impl AppState {

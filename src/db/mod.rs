@@ -172,11 +172,6 @@ pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbSetupError> {
         .build(ConnectionManager::new(url))?;
     let mut conn = pool.get()?;
     run_migrations(&mut conn)?;
-    // Derived search columns of rows written before they existed, or whose
-    // next meeting has passed while the service was down.
-    crate::groups::queries::refresh_all_derived(&mut conn)
-        .and_then(|_| crate::search::backfill_topics(&mut conn))
-        .map_err(|e| DbSetupError::Migration(format!("cannot refresh search data: {e}")))?;
     if backend == Backend::Sqlite {
         // Let the planner know the tables' sizes (a no-op when up to date).
         conn.batch_execute("PRAGMA optimize = 0x10002")?;

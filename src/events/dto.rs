@@ -63,7 +63,9 @@ pub struct EventWrite {
     /// IANA time-zone name; never a numeric offset.
     #[schema(example = "Europe/London")]
     pub timezone: String,
-    /// Optional RFC 5545 RRULE value for a repeating event; `UNTIL` must be UTC.
+    /// Optional RFC 5545 RRULE value for a repeating event; `UNTIL` must be
+    /// UTC. `FREQ` is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`; at most 4
+    /// occurrences a day, at least one a year, `COUNT` at most 1000.
     #[serde(default)]
     #[schema(example = "FREQ=MONTHLY;BYDAY=2TU")]
     pub rrule: Option<String>,

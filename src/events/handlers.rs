@@ -68,9 +68,11 @@ pub struct EventListQuery {
     #[param(max_length = 200, example = "grief")]
     pub q: Option<String>,
     /// Start of the window (RFC 3339); with `to`, occurrences are listed.
+    /// At most five years in the past.
     #[param(example = "2027-01-01T00:00:00Z")]
     pub from: Option<DateTime<Utc>>,
-    /// End of the window (exclusive, at most 366 days after `from`).
+    /// End of the window (exclusive, at most 366 days after `from` and five
+    /// years from now).
     #[param(example = "2027-02-01T00:00:00Z")]
     pub to: Option<DateTime<Utc>>,
     /// Page size, 1 to 100 (default 20).
@@ -319,7 +321,8 @@ pub async fn create_event(
             let recurrence = body.validate()?;
             let event = st
                 .db(move |conn| {
-                    let row = queries::create(conn, &org, &body, &recurrence)?;
+                    let row =
+                        queries::create(conn, &org, &queries::Prepared::new(body, recurrence)?)?;
                     one(conn, row, true)
                 })
                 .await?;
@@ -371,7 +374,8 @@ pub async fn replace_event(
     let recurrence = body.validate()?;
     let event = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok((body, recurrence)))?;
+            let next = queries::Prepared::new(body, recurrence)?;
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(next.clone()))?;
             one(conn, row, true)
         })
         .await?;
@@ -416,7 +420,7 @@ pub async fn update_event(
             let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
                 let mut next = crate::merge::apply(&base, &body)?;
                 let recurrence = next.validate()?;
-                Ok((next, recurrence))
+                queries::Prepared::new(next, recurrence)
             })?;
             one(conn, row, true)
         })
@@ -527,10 +531,12 @@ pub async fn list_group_events(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct WindowQuery {
-    /// Start of the window (RFC 3339); now by default.
+    /// Start of the window (RFC 3339); now by default. At most five years in
+    /// the past.
     #[param(example = "2027-01-01T00:00:00Z")]
     pub from: Option<DateTime<Utc>>,
-    /// End of the window (exclusive, at most 366 days after `from`); 90 days after `from` by default.
+    /// End of the window (exclusive, at most 366 days after `from` and five
+    /// years from now); 90 days after `from` by default.
     #[param(example = "2027-04-01T00:00:00Z")]
     pub to: Option<DateTime<Utc>>,
 }

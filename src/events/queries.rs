@@ -510,14 +510,29 @@ fn replace_topics(conn: &mut DbConnection, id: &str, topics: &[Topic]) -> QueryR
     Ok(())
 }
 
+/// A validated event with its recurrence and the columns derived from them
+/// (first start, last end), computed before any write transaction.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub write: EventWrite,
+    pub recurrence: Recurrence,
+    cols: EventColumns,
+}
+
+impl Prepared {
+    pub fn new(write: EventWrite, recurrence: Recurrence) -> Result<Prepared, ApiError> {
+        let cols = EventColumns::from_write(&write, &recurrence)?;
+        Ok(Prepared {
+            write,
+            recurrence,
+            cols,
+        })
+    }
+}
+
 /// Create an event for organization `org` from a validated body.
-pub fn create(
-    conn: &mut DbConnection,
-    org: &str,
-    w: &EventWrite,
-    r: &Recurrence,
-) -> Result<EventRow, ApiError> {
-    let cols = EventColumns::from_write(w, r)?;
+pub fn create(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<EventRow, ApiError> {
+    let (w, cols) = (&p.write, &p.cols);
     crate::db::write_transaction(conn, |conn| {
         check_group(conn, org, w)?;
         let id = uuid::Uuid::now_v7().to_string();
@@ -529,7 +544,7 @@ pub fn create(
                 events::version.eq(1i64),
                 events::created_at.eq(now),
                 events::updated_at.eq(now),
-                &cols,
+                cols,
             ))
             .execute(conn)
             .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "events"))?;
@@ -540,8 +555,9 @@ pub fn create(
 }
 
 /// Change event `id` of organization `org`: `change` receives the current
-/// values and returns the validated new ones with their recurrence. Read,
-/// change and write happen in one transaction with the row locked.
+/// values and returns the validated new ones, prepared. It runs outside the
+/// write transaction, which writes only if nobody changed the event
+/// meanwhile (see [`crate::listing::update_outside_lock`]).
 pub fn update<F>(
     conn: &mut DbConnection,
     org: &str,
@@ -550,20 +566,20 @@ pub fn update<F>(
     change: F,
 ) -> Result<EventRow, ApiError>
 where
-    F: FnOnce(EventWrite) -> Result<(EventWrite, Recurrence), ApiError>,
+    F: Fn(EventWrite) -> Result<Prepared, ApiError>,
 {
-    crate::db::write_transaction(conn, |conn| {
-        crate::db::lock_row(conn, "events", id)?;
+    let read = |conn: &mut DbConnection| {
         let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
-        crate::middleware::IfMatch::check(precondition, current.version)?;
         let topics = topics(conn, std::slice::from_ref(&current.id))?;
-        let (next, recurrence) =
-            change(current.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?)?;
-        let cols = EventColumns::from_write(&next, &recurrence)?;
-        check_group(conn, org, &next)?;
+        let w = current.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?;
+        Ok((w, current.version))
+    };
+    let write = |conn: &mut DbConnection, p: &Prepared| {
+        let (next, cols) = (&p.write, &p.cols);
+        check_group(conn, org, next)?;
         diesel::update(events::table.find(id))
             .set((
-                &cols,
+                cols,
                 events::version.eq(events::version + 1i64),
                 events::updated_at.eq(Utc::now().naive_utc()),
             ))
@@ -574,7 +590,8 @@ where
         replace_topics(conn, id, &next.topics)?;
         crate::changes::record(conn, crate::changes::ListingType::Event, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("event vanished after update"))
-    })
+    };
+    crate::listing::update_outside_lock(conn, "events", id, precondition, read, change, write)
 }
 
 /// Soft-delete an event of organization `org`.

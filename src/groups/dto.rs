@@ -30,7 +30,10 @@ pub struct Cohort {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
-    /// RFC 5545 RRULE value, without the `RRULE:` prefix.
+    /// RFC 5545 RRULE value, without the `RRULE:` prefix. A meeting
+    /// schedule: `FREQ` is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`; at most
+    /// 4 meetings a day (`BYHOUR` × `BYMINUTE`), at least one a year,
+    /// `COUNT` at most 1000, `UNTIL` in UTC.
     #[schema(example = "FREQ=WEEKLY;BYDAY=TU")]
     pub rrule: String,
     /// Local date and time of the first meeting, without offset
@@ -167,26 +170,10 @@ fn default_status() -> ListingStatus {
     ListingStatus::Draft
 }
 
-/// Check an RRULE against its first meeting and zone with the rrule crate.
+/// Check an RRULE against its first meeting and zone, as a meeting schedule.
 fn check_rrule(c: &mut Checks, s: &Schedule, tz: chrono_tz::Tz) {
-    if s.rrule.contains(['\n', '\r'])
-        || s.rrule.to_ascii_uppercase().starts_with("RRULE:")
-        || s.rrule.len() > 500
-    {
-        c.fail("schedule.rrule", "must be a single RRULE value such as `FREQ=WEEKLY;BYDAY=TU`, without the `RRULE:` prefix");
-        return;
-    }
-    let text = format!(
-        "DTSTART;TZID={}:{}\nRRULE:{}",
-        tz.name(),
-        s.starts_at.format("%Y%m%dT%H%M%S"),
-        s.rrule
-    );
-    if let Err(e) = text.parse::<rrule::RRuleSet>() {
-        c.fail(
-            "schedule.rrule",
-            format!("is not a valid RFC 5545 recurrence rule: {e}"),
-        );
+    if let Err(e) = crate::recurrence::check_rule(&s.rrule, s.starts_at, tz) {
+        c.fail("schedule.rrule", e);
     }
 }
 

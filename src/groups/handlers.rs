@@ -228,12 +228,13 @@ pub async fn list_groups(
     let include_total = query.0.include_total.unwrap_or(false);
     let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
     let limit = page.limit;
+    if sort == GroupSort::NextMeeting && state.db(|c| Ok(queries::has_stale_derived(c)?)).await? {
+        // Meetings that have begun since the last refresh move on: the
+        // maintenance task does it (no read writes), this waits for it.
+        state.maintenance.refreshed().await;
+    }
     let (data, next_cursor, total, facets) = state
         .db(move |conn| {
-            if sort == GroupSort::NextMeeting {
-                // Meetings that have begun since the last write move on.
-                queries::refresh_all_derived(conn)?;
-            }
             let (sort, hits) = search::page(conn, &search, &page)?;
             let (hits, next) = split_page(hits, limit, |h| search::cursor_for(sort, h));
             let rows: Vec<_> = hits.iter().map(|h| h.group.clone()).collect();
@@ -356,7 +357,7 @@ pub async fn create_group(
             body.validate()?;
             let group = st
                 .db(move |conn| {
-                    let row = queries::create(conn, &org, &body)?;
+                    let row = queries::create(conn, &org, &queries::Prepared::new(body)?)?;
                     owned_response(conn, row)
                 })
                 .await?;
@@ -420,7 +421,8 @@ pub async fn replace_group(
     body.validate()?;
     let group = state
         .db(move |conn| {
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(body))?;
+            let next = queries::Prepared::new(body)?;
+            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(next.clone()))?;
             owned_response(conn, row)
         })
         .await?;
@@ -466,7 +468,7 @@ pub async fn update_group(
             let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
                 let mut next = crate::merge::apply(&base, &body)?;
                 next.validate()?;
-                Ok(next)
+                queries::Prepared::new(next)
             })?;
             owned_response(conn, row)
         })

@@ -238,10 +238,9 @@ pub fn meeting_slots(w: &GroupWrite, now: chrono::DateTime<Utc>) -> Vec<(u32, u3
 }
 
 /// Statements that replace a group's meeting slots (ids and numbers only).
-fn slots_sql(id: &str, w: &GroupWrite, now: chrono::DateTime<Utc>) -> QueryResult<String> {
+fn slots_sql(id: &str, slots: &[(u32, u32, u32)]) -> QueryResult<String> {
     let id = crate::db::sql_token(id)?;
     let mut sql = format!("DELETE FROM group_meeting_slots WHERE group_id = '{id}';");
-    let slots = meeting_slots(w, now);
     if !slots.is_empty() {
         let values: Vec<String> = slots
             .iter()
@@ -253,6 +252,25 @@ fn slots_sql(id: &str, w: &GroupWrite, now: chrono::DateTime<Utc>) -> QueryResul
         ));
     }
     Ok(sql)
+}
+
+/// A validated group with everything derived from it (its columns, next
+/// meeting and meeting slots), computed before any write transaction:
+/// expanding a schedule never happens while the write lock is held.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub write: GroupWrite,
+    cols: GroupColumns,
+    slots: Vec<(u32, u32, u32)>,
+}
+
+impl Prepared {
+    /// Derive the columns of a validated group.
+    pub fn new(write: GroupWrite) -> Result<Prepared, ApiError> {
+        let cols = GroupColumns::from_write(&write)?;
+        let slots = meeting_slots(&write, Utc::now());
+        Ok(Prepared { write, cols, slots })
+    }
 }
 
 /// Multi-valued attributes of one group.
@@ -418,65 +436,87 @@ impl GroupRow {
     }
 }
 
-/// Fill in the derived columns and meeting slots of up to `limit` groups
-/// whose stored next meeting has begun (or that were never computed: rows
-/// from before the discovery migration). Returns how many were refreshed.
-/// Nothing a client sees changes, so no version or feed entry is written.
-pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, ApiError> {
-    let now = Utc::now();
-    // Usually there is nothing to do: find out without taking the write lock,
-    // with two probes of support_groups_stale_meeting (an `OR` of the two
-    // would read every group).
+/// Whether some group's stored next meeting has begun, or was never
+/// computed (rows from before the discovery migration): two probes of
+/// `support_groups_stale_meeting`, no lock (an `OR` of the two would read
+/// every group).
+pub fn has_stale_derived(conn: &mut DbConnection) -> QueryResult<bool> {
+    let now = Utc::now().naive_utc();
     let passed: Option<String> = support_groups::table
-        .filter(support_groups::next_meeting_at.le(now.naive_utc()))
+        .filter(support_groups::next_meeting_at.le(now))
         .filter(support_groups::deleted_at.is_null())
         .select(support_groups::id)
         .first(conn)
         .optional()?;
-    let mut never = || -> QueryResult<Option<String>> {
-        support_groups::table
-            .filter(support_groups::next_meeting_at.is_null())
-            .filter(support_groups::deleted_at.is_null())
-            .select(support_groups::id)
-            .first(conn)
-            .optional()
-    };
-    if passed.is_none() && never()?.is_none() {
-        return Ok(0);
+    if passed.is_some() {
+        return Ok(true);
     }
-    crate::db::write_transaction(conn, |conn| {
-        let rows: Vec<GroupRow> = support_groups::table
-            .filter(
-                support_groups::next_meeting_at
-                    .le(now.naive_utc())
-                    .or(support_groups::next_meeting_at.is_null()),
-            )
-            .filter(support_groups::deleted_at.is_null())
-            .select(GroupRow::as_select())
-            .limit(limit)
-            .load(conn)?;
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let attrs = attributes(conn, &ids)?;
-        for r in &rows {
-            let w = r.to_write(&attrs.get(&r.id).cloned().unwrap_or_default())?;
-            let cols = GroupColumns::from_write(&w)?;
-            diesel::update(support_groups::table.find(&r.id))
-                .set((
-                    support_groups::search_topics.eq(cols.search_topics),
-                    support_groups::name_key.eq(cols.name_key),
-                    support_groups::geo_lat.eq(cols.geo_lat),
-                    support_groups::geo_lon.eq(cols.geo_lon),
-                    support_groups::next_meeting_at.eq(cols.next_meeting_at),
-                ))
-                .execute(conn)?;
-            conn.batch_execute(&slots_sql(&r.id, &w, now)?)?;
-        }
-        Ok(rows.len())
-    })
+    let never: Option<String> = support_groups::table
+        .filter(support_groups::next_meeting_at.is_null())
+        .filter(support_groups::deleted_at.is_null())
+        .select(support_groups::id)
+        .first(conn)
+        .optional()?;
+    Ok(never.is_some())
 }
 
-/// Refresh every group that needs it (at start-up, and before a
-/// `sort=next_meeting` search), in batches.
+/// Fill in the derived columns and meeting slots of up to `limit` groups
+/// whose stored next meeting has begun (or that were never computed).
+/// Returns how many were read. Nothing a client sees changes, so no version
+/// or feed entry is written. The schedules are expanded before the write
+/// transaction, which only writes, and skips a group edited meanwhile (its
+/// edit derived its columns afresh).
+pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, ApiError> {
+    if !has_stale_derived(conn)? {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    let rows: Vec<GroupRow> = support_groups::table
+        .filter(
+            support_groups::next_meeting_at
+                .le(now.naive_utc())
+                .or(support_groups::next_meeting_at.is_null()),
+        )
+        .filter(support_groups::deleted_at.is_null())
+        .select(GroupRow::as_select())
+        .limit(limit)
+        .load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let attrs = attributes(conn, &ids)?;
+    let derived = rows
+        .iter()
+        .map(|r| {
+            let w = r.to_write(&attrs.get(&r.id).cloned().unwrap_or_default())?;
+            Ok((r, Prepared::new(w)?))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    crate::db::write_transaction(conn, |conn| {
+        for (r, p) in &derived {
+            let cols = &p.cols;
+            let written = diesel::update(
+                support_groups::table
+                    .find(&r.id)
+                    .filter(support_groups::version.eq(r.version)),
+            )
+            .set((
+                support_groups::search_topics.eq(&cols.search_topics),
+                support_groups::name_key.eq(&cols.name_key),
+                support_groups::geo_lat.eq(cols.geo_lat),
+                support_groups::geo_lon.eq(cols.geo_lon),
+                support_groups::next_meeting_at.eq(cols.next_meeting_at),
+            ))
+            .execute(conn)?;
+            if written == 1 {
+                conn.batch_execute(&slots_sql(&r.id, &p.slots)?)?;
+            }
+        }
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(rows.len())
+}
+
+/// Refresh every group that needs it (at start-up, and by the maintenance
+/// task), in batches.
 pub fn refresh_all_derived(conn: &mut DbConnection) -> Result<usize, ApiError> {
     let mut total = 0;
     loop {
@@ -636,10 +676,10 @@ fn replace_attributes(
 
 /// Insert a group (inside a transaction); returns its id. The unique index
 /// on `external_id` catches a duplicate, reported as `external_id_taken`.
-pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
+pub fn insert(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<String, ApiError> {
     // The join rows and the change-log entry go in one round trip.
     let mut sql = String::new();
-    let id = insert_deferring(conn, org, w, &mut sql)?;
+    let id = insert_deferring(conn, org, p, &mut sql)?;
     conn.batch_execute(&sql)?;
     Ok(id)
 }
@@ -650,10 +690,10 @@ pub fn insert(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<Stri
 pub fn insert_deferring(
     conn: &mut DbConnection,
     org: &str,
-    w: &GroupWrite,
+    p: &Prepared,
     deferred: &mut String,
 ) -> Result<String, ApiError> {
-    let cols = GroupColumns::from_write(w)?;
+    let (w, cols) = (&p.write, &p.cols);
     let id = uuid::Uuid::now_v7().to_string();
     let now = Utc::now().naive_utc();
     diesel::insert_into(support_groups::table)
@@ -663,12 +703,12 @@ pub fn insert_deferring(
             support_groups::version.eq(1i64),
             support_groups::created_at.eq(now),
             support_groups::updated_at.eq(now),
-            &cols,
+            cols,
         ))
         .execute(conn)
         .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "groups"))?;
     deferred.push_str(&crate::db::join_rows_sql(&id, &attribute_rows(w), true)?);
-    deferred.push_str(&slots_sql(&id, w, Utc::now())?);
+    deferred.push_str(&slots_sql(&id, &p.slots)?);
     deferred.push_str(&crate::changes::record_sql(
         conn,
         crate::changes::ListingType::Group,
@@ -679,16 +719,16 @@ pub fn insert_deferring(
 }
 
 /// Create a group for organization `org` from a validated body.
-pub fn create(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<GroupRow, ApiError> {
+pub fn create(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<GroupRow, ApiError> {
     crate::db::write_transaction(conn, |conn| {
-        let id = insert(conn, org, w)?;
+        let id = insert(conn, org, p)?;
         find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("group vanished after insert"))
     })
 }
 
 /// Create a group and return only its id (bulk sync).
-pub fn create_id(conn: &mut DbConnection, org: &str, w: &GroupWrite) -> Result<String, ApiError> {
-    crate::db::write_transaction(conn, |conn| insert(conn, org, w))
+pub fn create_id(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<String, ApiError> {
+    crate::db::write_transaction(conn, |conn| insert(conn, org, p))
 }
 
 /// Live groups of `org` by external id: id, stored fingerprint and version,
@@ -740,8 +780,9 @@ pub fn find_by_external_id(
 }
 
 /// Change the group `id` of organization `org`: `change` receives the
-/// current values and returns the validated new ones. Reading, changing and
-/// writing happen in one transaction with the row locked, so concurrent
+/// current values and returns the validated new ones, prepared. It runs
+/// outside the write transaction, which writes only if nobody changed the
+/// group meanwhile (see [`crate::listing::update_outside_lock`]): concurrent
 /// edits never overwrite each other and every change bumps the version.
 pub fn update<F>(
     conn: &mut DbConnection,
@@ -751,30 +792,39 @@ pub fn update<F>(
     change: F,
 ) -> Result<GroupRow, ApiError>
 where
-    F: FnOnce(GroupWrite) -> Result<GroupWrite, ApiError>,
+    F: Fn(GroupWrite) -> Result<Prepared, ApiError>,
 {
-    crate::db::write_transaction(conn, |conn| {
-        crate::db::lock_row(conn, "support_groups", id)?;
+    let read = |conn: &mut DbConnection| {
         let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
-        crate::middleware::IfMatch::check(precondition, current.version)?;
         let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
-        let next = change(current.to_write(&attrs.get(id).cloned().unwrap_or_default())?)?;
-        let cols = GroupColumns::from_write(&next)?;
+        let w = current.to_write(&attrs.get(id).cloned().unwrap_or_default())?;
+        Ok((w, current.version))
+    };
+    let write = |conn: &mut DbConnection, next: &Prepared| {
         diesel::update(support_groups::table.find(id))
             .set((
-                &cols,
+                &next.cols,
                 support_groups::version.eq(support_groups::version + 1i64),
                 support_groups::updated_at.eq(Utc::now().naive_utc()),
             ))
             .execute(conn)
             .map_err(|e| {
-                crate::listing::on_write_error(e, next.external_id.as_deref(), "groups")
+                crate::listing::on_write_error(e, next.write.external_id.as_deref(), "groups")
             })?;
-        replace_attributes(conn, id, &next, false)?;
-        conn.batch_execute(&slots_sql(id, &next, Utc::now())?)?;
+        replace_attributes(conn, id, &next.write, false)?;
+        conn.batch_execute(&slots_sql(id, &next.slots)?)?;
         crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
         find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))
-    })
+    };
+    crate::listing::update_outside_lock(
+        conn,
+        "support_groups",
+        id,
+        precondition,
+        read,
+        change,
+        write,
+    )
 }
 
 /// Soft-delete: the row stays as a tombstone; the API answers 404 from now on

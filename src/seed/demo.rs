@@ -287,7 +287,9 @@ pub fn run(conn: &mut DbConnection) -> Result<Outcome, SeedError> {
                 let mut w: GroupWrite = parse("group", g)?;
                 let ext = w.external_id.clone().unwrap_or_default();
                 expect_valid("group", &ext, w.validate())?;
-                ids.push(crate::groups::queries::insert(conn, &org_id, &w)?);
+                let p = crate::groups::queries::Prepared::new(w)?;
+                ids.push(crate::groups::queries::insert(conn, &org_id, &p)?);
+                let w = p.write;
                 s.groups += 1;
                 s.drafts += u64::from(w.status == ListingStatus::Draft);
             }
@@ -300,7 +302,8 @@ pub fn run(conn: &mut DbConnection) -> Result<Outcome, SeedError> {
                 w.group_id = group.and_then(|g| ids.get(g as usize).cloned());
                 let ext = w.external_id.clone().unwrap_or_default();
                 let recurrence = expect_valid("event", &ext, w.validate())?;
-                crate::events::queries::create(conn, &org_id, &w, &recurrence)?;
+                let p = crate::events::queries::Prepared::new(w, recurrence)?;
+                crate::events::queries::create(conn, &org_id, &p)?;
                 s.events += 1;
             }
             for r in d.resources {

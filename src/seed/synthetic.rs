@@ -1337,6 +1337,10 @@ fn load(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError> {
             let ext = format!("group {}", a + k as u64 + 1);
             expect_valid("group", &ext, g.write.validate())?;
         }
+        let prepared = groups
+            .iter()
+            .map(|g| crate::groups::queries::Prepared::new(g.write.clone()))
+            .collect::<Result<Vec<_>, ApiError>>()?;
         let mut rs: Vec<(usize, ResourceWrite)> = (a / 20..(b / 20).min(resources))
             .map(|r| resource(opts, &plans, r))
             .collect();
@@ -1351,11 +1355,11 @@ fn load(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError> {
             let mut s = Summary::default();
             let mut deferred = String::new();
             let mut ids = Vec::with_capacity(groups.len());
-            for g in &groups {
+            for (g, p) in groups.iter().zip(&prepared) {
                 ids.push(crate::groups::queries::insert_deferring(
                     conn,
                     &org_ids[g.org],
-                    &g.write,
+                    p,
                     &mut deferred,
                 )?);
                 s.groups += 1;
@@ -1372,7 +1376,8 @@ fn load(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError> {
                     w.group_id = Some(ids[k].clone());
                 }
                 let recurrence = expect_valid("event", &format!("event {}", j + 1), w.validate())?;
-                crate::events::queries::create(conn, &org_ids[g.org], &w, &recurrence)?;
+                let p = crate::events::queries::Prepared::new(w, recurrence)?;
+                crate::events::queries::create(conn, &org_ids[g.org], &p)?;
                 s.events += 1;
             }
             for (org, r) in &rs {

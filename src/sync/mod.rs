@@ -500,10 +500,11 @@ pub struct Resources;
 impl SyncKind for Groups {
     const TYPE: ListingType = ListingType::Group;
     type Write = crate::groups::dto::GroupWrite;
-    type Prepared = ();
+    type Prepared = crate::groups::queries::Prepared;
 
-    fn prepare(w: &mut Self::Write) -> Result<(), ApiError> {
-        w.validate()
+    fn prepare(w: &mut Self::Write) -> Result<Self::Prepared, ApiError> {
+        w.validate()?;
+        crate::groups::queries::Prepared::new(w.clone())
     }
     fn external_id(w: &Self::Write) -> Option<&str> {
         w.external_id.as_deref()
@@ -535,19 +536,19 @@ impl SyncKind for Groups {
     fn create(
         conn: &mut DbConnection,
         org: &str,
-        w: &Self::Write,
-        _: &(),
+        _: &Self::Write,
+        p: &Self::Prepared,
     ) -> Result<String, ApiError> {
-        crate::groups::queries::create_id(conn, org, w)
+        crate::groups::queries::create_id(conn, org, p)
     }
     fn insert(
         conn: &mut DbConnection,
         org: &str,
-        w: &Self::Write,
-        _: &(),
+        _: &Self::Write,
+        p: &Self::Prepared,
         deferred: &mut String,
     ) -> Result<String, ApiError> {
-        crate::groups::queries::insert_deferring(conn, org, w, deferred)
+        crate::groups::queries::insert_deferring(conn, org, p, deferred)
     }
     fn current_many(
         conn: &mut DbConnection,
@@ -560,11 +561,11 @@ impl SyncKind for Groups {
         conn: &mut DbConnection,
         org: &str,
         id: &str,
-        w: &Self::Write,
-        _: &(),
+        _: &Self::Write,
+        p: &Self::Prepared,
         precondition: Option<&IfMatch>,
     ) -> Result<(String, i64), ApiError> {
-        crate::groups::queries::update(conn, org, id, precondition, |_| Ok(w.clone()))
+        crate::groups::queries::update(conn, org, id, precondition, |_| Ok(p.clone()))
             .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {
@@ -586,10 +587,11 @@ impl SyncKind for Groups {
 impl SyncKind for Events {
     const TYPE: ListingType = ListingType::Event;
     type Write = crate::events::dto::EventWrite;
-    type Prepared = crate::recurrence::Recurrence;
+    type Prepared = crate::events::queries::Prepared;
 
     fn prepare(w: &mut Self::Write) -> Result<Self::Prepared, ApiError> {
-        w.validate()
+        let recurrence = w.validate()?;
+        crate::events::queries::Prepared::new(w.clone(), recurrence)
     }
     fn external_id(w: &Self::Write) -> Option<&str> {
         w.external_id.as_deref()
@@ -628,20 +630,20 @@ impl SyncKind for Events {
     fn create(
         conn: &mut DbConnection,
         org: &str,
-        w: &Self::Write,
+        _: &Self::Write,
         p: &Self::Prepared,
     ) -> Result<String, ApiError> {
-        crate::events::queries::create(conn, org, w, p).map(|r| r.id)
+        crate::events::queries::create(conn, org, p).map(|r| r.id)
     }
     fn replace(
         conn: &mut DbConnection,
         org: &str,
         id: &str,
-        w: &Self::Write,
+        _: &Self::Write,
         p: &Self::Prepared,
         precondition: Option<&IfMatch>,
     ) -> Result<(String, i64), ApiError> {
-        crate::events::queries::update(conn, org, id, precondition, |_| Ok((w.clone(), p.clone())))
+        crate::events::queries::update(conn, org, id, precondition, |_| Ok(p.clone()))
             .map(|r| (r.id, r.version))
     }
     fn delete(conn: &mut DbConnection, org: &str, id: &str) -> Result<(), ApiError> {

@@ -19,6 +19,7 @@ mod operations;
 mod pagination;
 mod preconditions;
 mod resources;
+mod schedule_limits;
 mod seed;
 mod sync;
 mod taxonomies;
