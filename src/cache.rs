@@ -40,8 +40,6 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{web, Error, HttpResponse};
 
-use crate::state::AppState;
-
 pub struct ResponseCache {
     ttl: Duration,
     /// How long after `ttl` an entry may still be served while one request
@@ -257,10 +255,9 @@ pub async fn response_cache(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(cache) = req.app_data::<web::Data<ResponseCache>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let cache = &state.cache;
     if !cache.enabled() {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
@@ -297,17 +294,16 @@ pub async fn response_cache(
             let (http_req, payload) = req.into_parts();
             let background = ServiceRequest::from_parts(http_req.clone(), payload);
             let generation = cache.generation.load(Ordering::SeqCst);
-            let state = state.clone();
+            let cache = cache.clone();
             let stale = entry.clone();
             actix_web::rt::spawn(async move {
-                let cache = &state.cache;
                 if let Ok(_turn) = cache.refreshes.acquire().await {
                     // Nothing to refresh if a write emptied the cache, or the
                     // entry ran out of grace, while this waited its turn.
                     let current = cache.generation.load(Ordering::SeqCst) == generation;
                     if current && stale.stored.elapsed() < cache.ttl + cache.grace {
                         if let Ok(res) = next.call(background).await {
-                            let _ = keep(cache, key, generation, res).await;
+                            let _ = keep(&cache, key, generation, res).await;
                         }
                     }
                 }
@@ -322,7 +318,7 @@ pub async fn response_cache(
     };
     let generation = cache.generation.load(Ordering::SeqCst);
     let res = next.call(req).await?;
-    keep(cache, key, generation, res).await
+    keep(&cache, key, generation, res).await
 }
 
 /// Keep a handler's answer if it is a public `200`, and pass it on.

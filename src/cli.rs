@@ -228,7 +228,7 @@ fn admin(config: &Config, command: AdminCommand) -> ExitCode {
         }
         AdminCommand::PruneChanges { older_than_days } => {
             let cutoff = chrono::Utc::now().naive_utc() - chrono::Duration::days(older_than_days.max(1));
-            crate::changes::prune(&mut conn, cutoff)
+            crate::changelog::prune(&mut conn, cutoff)
                 .map(|(removed, horizon)| serde_json::json!({"removed": removed, "horizon": horizon}))
                 .map_err(Into::into)
         }

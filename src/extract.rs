@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
 
@@ -89,14 +90,16 @@ pub fn is_json(content_type: Option<&str>) -> bool {
 /// Deserialize JSON, reporting syntax errors as `malformed_json` and data
 /// errors (wrong type, unknown field, bad enum value, missing field) as
 /// validation problems naming the field path.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + ToSchema + 'static>(bytes: &[u8]) -> Result<T, ApiError> {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
         crate::shape::check::<T>(&value)?;
     }
     parse_json_unchecked(bytes)
 }
 
-fn parse_json_unchecked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// [`parse_json`] without the shape check, for a type without a schema of
+/// its own (a raw JSON value).
+pub fn parse_json_unchecked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -111,8 +114,17 @@ fn parse_json_unchecked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError
 }
 
 /// Same as [`parse_json`] for an already parsed value (used by merge patch).
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+pub fn from_value<T: DeserializeOwned + ToSchema + 'static>(
+    value: serde_json::Value,
+) -> Result<T, ApiError> {
     crate::shape::check::<T>(&value)?;
+    from_value_unchecked(value)
+}
+
+/// [`from_value`] without the shape check, for a type without a schema of
+/// its own (the bulk sync request, one type behind three documented
+/// schemas; its caller checks that it is an object).
+pub fn from_value_unchecked<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         ApiError::Validation(vec![describe_data_error(
             &e.path().to_string(),
@@ -192,7 +204,7 @@ fn describe_data_error(path: &str, message: &str) -> FieldError {
 /// A JSON request body of type `T`.
 pub struct JsonBody<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -293,14 +305,14 @@ pub fn uuid_path(name: &str, raw: &str) -> Result<String, ApiError> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Inner {
         format: crate::vocab::Format,
     }
 
-    #[derive(Debug, serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Outer {

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cache;
 pub mod calendar;
+pub mod changelog;
 pub mod changes;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod geo;
 pub mod groups;
 pub mod health;
 pub mod idempotency;

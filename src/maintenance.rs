@@ -4,14 +4,14 @@
 //!
 //! No request writes for it: a task beside the server runs it every
 //! [`INTERVAL`], and a `sort=next_meeting` search that finds stale groups
-//! asks for a run and waits (at most [`WAIT`]) for one that began after it
+//! asks for a run and waits (at most
+//! [`crate::state::Maintenance::WAIT`]) for one that began after it
 //! asked. The task expands schedules before its short write transaction
 //! (see [`crate::groups::queries::refresh_derived`]).
 
 use std::time::Duration;
 
 use actix_web::web;
-use tokio::sync::{watch, Notify};
 
 use crate::db::{DbConnection, Pool};
 use crate::error::ApiError;
@@ -19,9 +19,6 @@ use crate::state::AppState;
 
 /// How often the task looks for stale groups by itself.
 pub const INTERVAL: Duration = Duration::from_secs(30);
-/// Longest a search waits for a run it asked for; past that it answers with
-/// the order stored (a meeting that just began may sort first).
-pub const WAIT: Duration = Duration::from_secs(2);
 
 /// What the task does on every run: groups whose next meeting has begun.
 pub fn run_once(conn: &mut DbConnection) -> Result<usize, ApiError> {
@@ -36,35 +33,6 @@ pub fn at_start(pool: &Pool) -> Result<usize, String> {
     run_once(&mut conn)
         .and_then(|n| Ok(n + crate::search::backfill_topics(&mut conn)?))
         .map_err(|e| format!("cannot refresh search data: {e}"))
-}
-
-/// The task's side of the handshake with searches.
-pub struct Maintenance {
-    wake: Notify,
-    /// Runs begun, runs finished.
-    begun: watch::Sender<u64>,
-    finished: watch::Sender<u64>,
-}
-
-impl Default for Maintenance {
-    fn default() -> Self {
-        Maintenance {
-            wake: Notify::new(),
-            begun: watch::channel(0).0,
-            finished: watch::channel(0).0,
-        }
-    }
-}
-
-impl Maintenance {
-    /// Ask for a run and wait until one that began after this call has
-    /// finished, or [`WAIT`] has passed.
-    pub async fn refreshed(&self) {
-        let asked_after = *self.begun.borrow();
-        let mut finished = self.finished.subscribe();
-        self.wake.notify_one();
-        let _ = actix_web::rt::time::timeout(WAIT, finished.wait_for(|n| *n > asked_after)).await;
-    }
 }
 
 /// The task: runs until the server it was started with stops (it is polled

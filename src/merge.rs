@@ -8,7 +8,10 @@ use crate::error::ApiError;
 use crate::extract::{from_value, is_json, RawBody};
 
 /// Apply a merge-patch body to `current` and deserialize the result.
-pub fn apply<T: Serialize + DeserializeOwned>(current: &T, body: &RawBody) -> Result<T, ApiError> {
+pub fn apply<T: Serialize + DeserializeOwned + utoipa::ToSchema + 'static>(
+    current: &T,
+    body: &RawBody,
+) -> Result<T, ApiError> {
     if !is_json(body.content_type.as_deref()) {
         return Err(ApiError::UnsupportedMediaType(
             "send the patch as `application/merge-patch+json` (or `application/json`)".into(),
@@ -33,7 +36,7 @@ mod tests {
     use super::*;
     use actix_web::web::Bytes;
 
-    #[derive(Debug, Serialize, serde::Deserialize, PartialEq)]
+    #[derive(Debug, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     struct W {
         name: String,

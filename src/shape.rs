@@ -1,37 +1,60 @@
 //! Objects must be JSON objects. serde reads a struct from a JSON array of
 //! its fields too (`"online": [null, null]`), which the API documents as an
-//! object; this check walks a body against its schema in the OpenAPI
-//! document and refuses any non-object where an object is expected, naming
-//! the field, before the body is used.
+//! object; this check walks a body against the schema of its type (the
+//! `ToSchema` of the request types, the same schemas the OpenAPI document is
+//! built from) and refuses any non-object where an object is expected,
+//! naming the field, before the body is used.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
 
-fn schemas() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    &DOC.get_or_init(crate::openapi::document)["components"]["schemas"]
+/// The schemas of a type and of every type it refers to, by name.
+type Schemas = Map<String, Value>;
+
+/// The schema of `T` and the schemas it refers to, built once per type.
+fn schemas_of<T: ToSchema + 'static>() -> (String, Arc<Schemas>) {
+    static REGISTRY: OnceLock<Mutex<HashMap<&'static str, Arc<Schemas>>>> = OnceLock::new();
+    let name = T::name().into_owned();
+    let registry = REGISTRY.get_or_init(Default::default);
+    let mut registry = registry.lock().unwrap_or_else(|e| e.into_inner());
+    let schemas = registry
+        .entry(std::any::type_name::<T>())
+        .or_insert_with(|| {
+            let mut list = Vec::new();
+            T::schemas(&mut list);
+            let mut map: Schemas = list
+                .into_iter()
+                .filter_map(|(n, s)| Some((n, serde_json::to_value(s).ok()?)))
+                .collect();
+            if let Ok(own) = serde_json::to_value(T::schema()) {
+                map.insert(name.clone(), own);
+            }
+            Arc::new(map)
+        })
+        .clone();
+    (name, schemas)
 }
 
-/// Check `value` against the schema named after `T` (its last path
-/// segment); types without a schema of their own are not checked here.
-pub fn check<T>(value: &Value) -> Result<(), ApiError> {
+/// Check `value` against the schema of `T`.
+pub fn check<T: ToSchema + 'static>(value: &Value) -> Result<(), ApiError> {
     visit_schema_of::<T>(value, walk)
 }
 
-type Visit = fn(&Value, &Value, &str, &mut Vec<FieldError>, u8);
+type Visit = fn(&Schemas, &Value, &Value, &str, &mut Vec<FieldError>, u8);
 
-/// Run `visit` over `value` and the schema named after `T` (its last path
-/// segment), if the document has one; its errors become a 422.
-fn visit_schema_of<T>(value: &Value, visit: Visit) -> Result<(), ApiError> {
-    let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("");
-    let Some(schema) = schemas().get(name) else {
+/// Run `visit` over `value` and the schema of `T`; its errors become a 422.
+fn visit_schema_of<T: ToSchema + 'static>(value: &Value, visit: Visit) -> Result<(), ApiError> {
+    let (name, schemas) = schemas_of::<T>();
+    let Some(schema) = schemas.get(&name) else {
         return Ok(());
     };
     let mut errors = Vec::new();
-    visit(schema, value, "", &mut errors, 0);
+    visit(&schemas, schema, value, "", &mut errors, 0);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -57,11 +80,12 @@ pub fn require_object(value: &Value) -> Result<(), ApiError> {
 /// (where the schema says `additionalProperties: false`). serde does that
 /// for a body it reads; a merge patch needs it too, because `{"typo": null}`
 /// removes nothing and would otherwise pass unnoticed.
-pub fn check_known_fields<T>(value: &Value) -> Result<(), ApiError> {
+pub fn check_known_fields<T: ToSchema + 'static>(value: &Value) -> Result<(), ApiError> {
     visit_schema_of::<T>(value, known_fields)
 }
 
 fn known_fields(
+    schemas: &Schemas,
     schema: &Value,
     value: &Value,
     path: &str,
@@ -71,11 +95,11 @@ fn known_fields(
     if depth > 16 {
         return;
     }
-    let schema = resolve(schema);
+    let schema = resolve(schemas, schema);
     for key in ["oneOf", "anyOf"] {
         if let Some(branches) = schema.get(key).and_then(Value::as_array) {
             for b in branches.iter().filter(|b| !has_type(b, "null")) {
-                known_fields(b, value, path, errors, depth + 1);
+                known_fields(schemas, b, value, path, errors, depth + 1);
             }
         }
     }
@@ -93,7 +117,7 @@ fn known_fields(
             format!("{path}.{k}")
         };
         match properties.get(k) {
-            Some(p) => known_fields(p, v, &child, errors, depth + 1),
+            Some(p) => known_fields(schemas, p, v, &child, errors, depth + 1),
             None if closed => {
                 let mut names: Vec<&str> = properties.keys().map(String::as_str).collect();
                 names.sort_unstable();
@@ -107,12 +131,12 @@ fn known_fields(
     }
 }
 
-fn resolve(schema: &Value) -> &Value {
+fn resolve<'a>(schemas: &'a Schemas, schema: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(r) => r
             .rsplit('/')
             .next()
-            .and_then(|n| schemas().get(n))
+            .and_then(|n| schemas.get(n))
             .unwrap_or(schema),
         None => schema,
     }
@@ -126,15 +150,22 @@ fn has_type(schema: &Value, t: &str) -> bool {
     }
 }
 
-fn walk(schema: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>, depth: u8) {
+fn walk(
+    schemas: &Schemas,
+    schema: &Value,
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+    depth: u8,
+) {
     if depth > 16 || value.is_null() {
         return;
     }
-    let schema = resolve(schema);
+    let schema = resolve(schemas, schema);
     for key in ["oneOf", "anyOf", "allOf"] {
         if let Some(branches) = schema.get(key).and_then(Value::as_array) {
             for b in branches.iter().filter(|b| !has_type(b, "null")) {
-                walk(b, value, path, errors, depth + 1);
+                walk(schemas, b, value, path, errors, depth + 1);
             }
         }
     }
@@ -155,14 +186,21 @@ fn walk(schema: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>,
                     } else {
                         format!("{path}.{k}")
                     };
-                    walk(p, v, &child, errors, depth + 1);
+                    walk(schemas, p, v, &child, errors, depth + 1);
                 }
             }
         }
     }
     if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
         for (i, v) in array.iter().enumerate() {
-            walk(items, v, &format!("{path}[{i}]"), errors, depth + 1);
+            walk(
+                schemas,
+                items,
+                v,
+                &format!("{path}[{i}]"),
+                errors,
+                depth + 1,
+            );
         }
     }
 }

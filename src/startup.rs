@@ -85,16 +85,15 @@ impl Application {
             .map_err(|e| StartupError::Bind(address.clone(), e))?
             .port();
         let workers = config.workers;
-        let cache = crate::cache::ResponseCache::new(
+        let cache = web::Data::new(crate::cache::ResponseCache::new(
             config.response_cache_seconds,
             config.cache_max_age,
             config.response_cache_mb,
-        );
+        ));
         let state = web::Data::new(AppState {
             pool,
             keys,
             config,
-            cache,
             maintenance: Default::default(),
         });
         let maintenance = Box::pin(crate::maintenance::task(state.clone()));
@@ -113,6 +112,7 @@ impl Application {
                 .max_age(86_400);
             App::new()
                 .app_data(state.clone())
+                .app_data(cache.clone())
                 .configure(routes)
                 .default_service(web::to(not_found))
                 .wrap(from_fn(crate::middleware::etags))

@@ -6,13 +6,13 @@ use crate::auth::keys::JwtKeys;
 use crate::config::Config;
 use crate::db::{DbConnection, Pool};
 use crate::error::ApiError;
+use tokio::sync::{watch, Notify};
 
 pub struct AppState {
     pub pool: Pool,
     pub keys: JwtKeys,
     pub config: Config,
-    pub cache: crate::cache::ResponseCache,
-    pub maintenance: crate::maintenance::Maintenance,
+    pub maintenance: Maintenance,
 }
 
 impl AppState {
@@ -29,5 +29,39 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+}
+
+/// The handshake between requests and the maintenance task
+/// (`crate::maintenance`): a request asks for a run and may wait for one.
+pub struct Maintenance {
+    pub wake: Notify,
+    /// Runs begun, runs finished.
+    pub begun: watch::Sender<u64>,
+    pub finished: watch::Sender<u64>,
+}
+
+impl Default for Maintenance {
+    fn default() -> Self {
+        Maintenance {
+            wake: Notify::new(),
+            begun: watch::channel(0).0,
+            finished: watch::channel(0).0,
+        }
+    }
+}
+
+impl Maintenance {
+    /// Longest a request waits for a run it asked for.
+    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// Ask for a run and wait until one that began after this call has
+    /// finished, or [`Self::WAIT`] has passed.
+    pub async fn refreshed(&self) {
+        let asked_after = *self.begun.borrow();
+        let mut finished = self.finished.subscribe();
+        self.wake.notify_one();
+        let _ =
+            actix_web::rt::time::timeout(Self::WAIT, finished.wait_for(|n| *n > asked_after)).await;
     }
 }

@@ -6,10 +6,11 @@ use actix_web::{web, HttpResponse};
 use crate::auth::MaybeAuthenticated;
 use crate::error::{ApiError, Problem};
 use crate::events::handlers::{EventListQuery, MAX_EVENTS_PER_WINDOW};
-use crate::events::queries::{self as event_queries, EventFilter};
+use crate::events::queries::{self as event_queries, Event, EventFilter};
 use crate::extract::{uuid_path, Query};
-use crate::groups::queries as group_queries;
+use crate::groups::queries::Group;
 use crate::groups::search::GroupSearch;
+use crate::listing::store;
 use crate::pagination::PageRequest;
 use crate::routes::{read_response, resource};
 use crate::state::AppState;
@@ -59,17 +60,17 @@ pub async fn group_calendar(
     let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let body = state
         .db(move |conn| {
-            let row = group_queries::find_visible(conn, &id, viewer.as_deref())?
+            let row = store::find_visible::<Group>(conn, &id, viewer.as_deref())?
                 .ok_or_else(|| ApiError::not_found("group"))?;
             let owner = viewer.as_deref() == Some(row.organization_id.as_str());
-            let groups = group_queries::responses(conn, std::slice::from_ref(&row), |_| owner)?;
+            let groups = store::responses::<Group>(conn, std::slice::from_ref(&row), |_| owner)?;
             let filter = EventFilter {
                 groups: Some(vec![row.id.clone()]),
                 drafts_of: owner.then(|| row.organization_id.clone()),
                 ..Default::default()
             };
             let rows = event_queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
-            let events = event_queries::responses(conn, &rows, |_| owner)?;
+            let events = store::responses::<Event>(conn, &rows, |_| owner)?;
             Ok(super::render(&row.name, &groups, &events))
         })
         .await?;
@@ -112,7 +113,7 @@ pub async fn organization_calendar(
                     .take(page.limit as usize)
                     .map(|h| h.group)
                     .collect();
-                groups.extend(group_queries::responses(conn, &rows, |_| false)?);
+                groups.extend(store::responses::<Group>(conn, &rows, |_| false)?);
                 match rows.last() {
                     Some(last) if more => {
                         page.cursor = Some(crate::pagination::Cursor::after(&last.id))
@@ -125,7 +126,7 @@ pub async fn organization_calendar(
                 ..Default::default()
             };
             let rows = event_queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
-            let events = event_queries::responses(conn, &rows, |_| false)?;
+            let events = store::responses::<Event>(conn, &rows, |_| false)?;
             Ok(super::render(&org.name, &groups, &events))
         })
         .await?;
@@ -159,7 +160,7 @@ pub async fn events_calendar(
     let body = state
         .db(move |conn| {
             let rows = event_queries::list_public(conn, &filter, MAX_EVENTS_PER_WINDOW)?;
-            let events = event_queries::responses(conn, &rows, |_| false)?;
+            let events = store::responses::<Event>(conn, &rows, |_| false)?;
             Ok(super::render("Circles events", &[], &events))
         })
         .await?;

@@ -5,14 +5,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{horizon, latest_after, Entry, ListingType};
+use crate::changelog::{horizon, latest_after, Entry, ListingType};
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::events::dto::EventResponse;
+use crate::events::queries::Event;
 use crate::extract::{str_list, Query};
 use crate::groups::dto::GroupResponse;
+use crate::groups::queries::Group;
+use crate::listing::store;
 use crate::pagination::{Cursor, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::resources::dto::ResourceResponse;
+use crate::resources::queries::Resource;
 use crate::routes::{read_response, resource};
 use crate::state::AppState;
 
@@ -107,28 +111,12 @@ fn render(conn: &mut DbConnection, e: &Entry) -> Result<Change, ApiError> {
     let listing_type = ListingType::parse(&e.entity_type)
         .ok_or_else(|| ApiError::internal("unknown entity type in change log"))?;
     let data = match listing_type {
-        ListingType::Group => match crate::groups::queries::find_visible(conn, &e.entity_id, None)?
-        {
-            Some(row) => crate::groups::queries::responses(conn, &[row], |_| false)?
-                .pop()
-                .map(|r| ListingData::Group(Box::new(r))),
-            None => None,
-        },
-        ListingType::Event => match crate::events::queries::find_visible(conn, &e.entity_id, None)?
-        {
-            Some(row) => crate::events::queries::responses(conn, &[row], |_| false)?
-                .pop()
-                .map(|r| ListingData::Event(Box::new(r))),
-            None => None,
-        },
-        ListingType::Resource => {
-            match crate::resources::queries::find_visible(conn, &e.entity_id, None)? {
-                Some(row) => crate::resources::queries::responses(conn, &[row])?
-                    .pop()
-                    .map(|r| ListingData::Resource(Box::new(r))),
-                None => None,
-            }
-        }
+        ListingType::Group => store::public_view::<Group>(conn, &e.entity_id)?
+            .map(|r| ListingData::Group(Box::new(r))),
+        ListingType::Event => store::public_view::<Event>(conn, &e.entity_id)?
+            .map(|r| ListingData::Event(Box::new(r))),
+        ListingType::Resource => store::public_view::<Resource>(conn, &e.entity_id)?
+            .map(|r| ListingData::Resource(Box::new(r))),
     };
     Ok(Change {
         cursor: seq_cursor(e.seq),

@@ -3,6 +3,7 @@
 //! a write-transaction helper that never fails with `SQLITE_BUSY`.
 
 pub mod schema;
+pub mod sql;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -116,7 +117,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                     "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
-                crate::search::register_sqlite_functions(&mut conn)?;
+                crate::geo::register_sqlite_functions(&mut conn)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }

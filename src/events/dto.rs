@@ -228,12 +228,3 @@ pub enum EventListing {
     Events(EventPage),
     Occurrences(OccurrencePage),
 }
-
-/// Dated meetings of a group in a window.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GroupOccurrences {
-    pub group_id: String,
-    pub data: Vec<OccurrenceTimes>,
-    /// Whether more meetings in the window were left out (at most 500 are listed).
-    pub truncated: bool,
-}

@@ -1,16 +1,17 @@
 //! Event endpoints, occurrence listings, and a group's events and meetings.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::*;
-use super::queries::{self, EventFilter};
-use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
+use super::queries::{self, Event, EventFilter};
+use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
+use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
+use crate::listing::{handlers, store};
 use crate::pagination::{next_link, split_page, Cursor, PageRequest};
 use crate::recurrence::{check_window, OccurrenceTimes, Window, MAX_OCCURRENCES_PER_LISTING};
 use crate::routes::{read_response, resource};
@@ -32,11 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(replace_event))
             .route(web::patch().to(update_event))
             .route(web::delete().to(delete_event)),
-    )
-    .service(resource("/groups/{id}/events", "GET, HEAD").route(web::get().to(list_group_events)))
-    .service(
-        resource("/groups/{id}/occurrences", "GET, HEAD")
-            .route(web::get().to(list_group_occurrences)),
     );
 }
 
@@ -139,7 +135,7 @@ pub async fn list_events(
                     let hits = queries::list_page(conn, &filter, &page)?;
                     let (hits, next) = split_page(hits, limit, |h| h.cursor());
                     let rows: Vec<_> = hits.into_iter().map(|h| h.event).collect();
-                    Ok((queries::responses(conn, &rows, |_| false)?, next))
+                    Ok((store::responses::<Event>(conn, &rows, |_| false)?, next))
                 })
                 .await?;
             (
@@ -193,7 +189,7 @@ pub async fn list_events(
                     let mut events: Vec<_> = page_rows.iter().map(|(_, r)| (*r).clone()).collect();
                     events.sort_by(|a, b| a.id.cmp(&b.id));
                     events.dedup_by(|a, b| a.id == b.id);
-                    let responses = queries::responses(conn, &events, |_| false)?;
+                    let responses = store::responses::<Event>(conn, &events, |_| false)?;
                     let data = page_rows
                         .iter()
                         .map(|(o, r)| {
@@ -229,16 +225,6 @@ pub async fn list_events(
     Ok(res.json(body))
 }
 
-fn one(
-    conn: &mut crate::db::DbConnection,
-    row: queries::EventRow,
-    owner: bool,
-) -> Result<EventResponse, ApiError> {
-    queries::responses(conn, std::slice::from_ref(&row), |_| owner)?
-        .pop()
-        .ok_or_else(|| ApiError::internal("no response built"))
-}
-
 /// Get an event.
 ///
 /// Published events are public; an organization also sees its own drafts
@@ -262,22 +248,7 @@ pub async fn get_event(
     path: web::Path<String>,
     caller: MaybeAuthenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let id = uuid_path("id", &path)?;
-    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
-    let event = state
-        .db(move |conn| {
-            let row = queries::find_visible(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("event"))?;
-            let owner = viewer.as_deref() == Some(row.organization_id.as_str());
-            one(conn, row, owner)
-        })
-        .await?;
-    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(event))
-}
-
-fn writer(caller: &Caller) -> Result<String, ApiError> {
-    caller.require_scope("listings:write")?;
-    Ok(caller.organization_id.clone())
+    handlers::get::<Event>(state, path, caller).await
 }
 
 /// Create an event.
@@ -309,32 +280,7 @@ pub async fn create_event(
     Authenticated(caller): Authenticated,
     JsonBody(body): JsonBody<EventWrite>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let st = state.clone();
-    crate::idempotency::run(
-        &state,
-        &req,
-        &caller.organization_id,
-        &body.clone(),
-        || async move {
-            let mut body = body;
-            let recurrence = body.validate()?;
-            let event = st
-                .db(move |conn| {
-                    let row =
-                        queries::create(conn, &org, &queries::Prepared::new(body, recurrence)?)?;
-                    one(conn, row, true)
-                })
-                .await?;
-            let location = format!("/v1/events/{}", event.id);
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(event).map_err(ApiError::internal)?,
-                Some(location),
-            ))
-        },
-    )
-    .await
+    handlers::create::<Event>(state, req, caller, body).await
 }
 
 /// Replace an event.
@@ -366,20 +312,9 @@ pub async fn replace_event(
     req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
-    JsonBody(mut body): JsonBody<EventWrite>,
+    JsonBody(body): JsonBody<EventWrite>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    let recurrence = body.validate()?;
-    let event = state
-        .db(move |conn| {
-            let next = queries::Prepared::new(body, recurrence)?;
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(next.clone()))?;
-            one(conn, row, true)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(event))
+    handlers::replace::<Event>(state, req, path, caller, body).await
 }
 
 /// Update an event (JSON Merge Patch).
@@ -412,20 +347,7 @@ pub async fn update_event(
     Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    let event = state
-        .db(move |conn| {
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
-                let mut next = crate::merge::apply(&base, &body)?;
-                let recurrence = next.validate()?;
-                queries::Prepared::new(next, recurrence)
-            })?;
-            one(conn, row, true)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(event))
+    handlers::update::<Event>(state, req, path, caller, body).await
 }
 
 /// Delete an event.
@@ -452,146 +374,5 @@ pub async fn delete_event(
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    state
-        .db(move |conn| queries::delete(conn, &org, &id, pre.as_ref()))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Paging of a group's events.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct GroupEventsQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100, example = 20)]
-    pub limit: Option<u32>,
-    /// Opaque cursor from a previous page's `next_cursor`.
-    pub cursor: Option<String>,
-}
-
-/// List a group's events.
-///
-/// The published events an organization tied to this group (for example a
-/// cohort's first session or an open day), a page at a time. With its token,
-/// the organization also sees its own draft group and draft events here.
-#[utoipa::path(
-    get, path = "/v1/groups/{id}/events", tag = "events", operation_id = "listGroupEvents",
-    summary = "List a group's events",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)"), GroupEventsQuery),
-    responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
-        (status = 200, description = "A page of events", body = EventPage,
-            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
-        (status = 400, description = "Invalid id, limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn list_group_events(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: Query<GroupEventsQuery>,
-    caller: MaybeAuthenticated,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_path("id", &path)?;
-    let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
-    let limit = page.limit;
-    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
-    let (data, next_cursor) = state
-        .db(move |conn| {
-            let group = crate::groups::queries::find_visible(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("group"))?;
-            let owner = viewer.as_deref() == Some(group.organization_id.as_str());
-            let filter = EventFilter {
-                groups: Some(vec![id]),
-                drafts_of: owner.then_some(group.organization_id),
-                ..Default::default()
-            };
-            let hits = queries::list_page(conn, &filter, &page)?;
-            let (hits, next) = split_page(hits, limit, |h| h.cursor());
-            let rows: Vec<_> = hits.into_iter().map(|h| h.event).collect();
-            Ok((queries::responses(conn, &rows, |_| owner)?, next))
-        })
-        .await?;
-    let mut res = read_response(state.config.cache_max_age, caller.0.is_some());
-    if let Some(c) = &next_cursor {
-        res.insert_header((header::LINK, next_link(&req, c)));
-    }
-    Ok(res.json(EventPage { data, next_cursor }))
-}
-
-/// Window of a group's meetings.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct WindowQuery {
-    /// Start of the window (RFC 3339); now by default. At most five years in
-    /// the past.
-    #[param(example = "2027-01-01T00:00:00Z")]
-    pub from: Option<DateTime<Utc>>,
-    /// End of the window (exclusive, at most 366 days after `from` and five
-    /// years from now); 90 days after `from` by default.
-    #[param(example = "2027-04-01T00:00:00Z")]
-    pub to: Option<DateTime<Utc>>,
-}
-
-/// List a group's meetings in a window.
-///
-/// Computed from the group's schedule in its own time zone, within its
-/// cohort dates; at most 500. With its token, an organization also sees its
-/// own draft groups' meetings.
-#[utoipa::path(
-    get, path = "/v1/groups/{id}/occurrences", tag = "groups", operation_id = "listGroupOccurrences",
-    summary = "List a group's meetings",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)"), WindowQuery),
-    responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
-        (status = 200, description = "The meetings in the window", body = GroupOccurrences,
-            headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
-        (status = 400, description = "Invalid id or window", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn list_group_occurrences(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: Query<WindowQuery>,
-    caller: MaybeAuthenticated,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_path("id", &path)?;
-    let from = query.0.from.unwrap_or_else(Utc::now);
-    let to = query.0.to.unwrap_or(from + Duration::days(90));
-    let (from, to) =
-        check_window(Some(from), Some(to))?.ok_or_else(|| ApiError::internal("window given"))?;
-    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
-    let body = state
-        .db(move |conn| {
-            let row = crate::groups::queries::find_visible(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("group"))?;
-            let attrs = crate::groups::queries::attributes(conn, std::slice::from_ref(&row.id))?;
-            let w = row.to_write(&attrs.get(&row.id).cloned().unwrap_or_default())?;
-            let (occurrences, truncated) = w.occurrences(from, to, MAX_OCCURRENCES_PER_LISTING);
-            let data = match w.timezone() {
-                Some(tz) => occurrences
-                    .iter()
-                    .map(|o| OccurrenceTimes::new(o, tz))
-                    .collect(),
-                None => vec![],
-            };
-            Ok(GroupOccurrences {
-                group_id: row.id,
-                data,
-                truncated,
-            })
-        })
-        .await?;
-    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(body))
+    handlers::delete::<Event>(state, req, path, caller).await
 }

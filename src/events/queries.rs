@@ -1,16 +1,16 @@
 //! Database access for events.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::dto::*;
-use crate::db::schema::{event_topics, events, support_groups};
+use crate::changelog::ListingType;
+use crate::db::schema::{events, support_groups};
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
 use crate::listing::{
-    online_from_columns, public_location, public_online, LocationColumns, OrganizationSummary,
+    online_from_columns, public_location, public_online, JoinTable, Listing, LocationColumns, Meta,
+    OrganizationSummary,
 };
 use crate::pagination::{invalid_cursor, Cursor, PageRequest};
 use crate::recurrence::{OccurrenceTimes, Recurrence};
@@ -408,78 +408,7 @@ pub fn list_public(
         .collect())
 }
 
-/// A live event, if `viewer_org` may see it.
-pub fn find_visible(
-    conn: &mut DbConnection,
-    id: &str,
-    viewer_org: Option<&str>,
-) -> QueryResult<Option<EventRow>> {
-    let row: Option<EventRow> = events::table
-        .find(id)
-        .filter(events::deleted_at.is_null())
-        .select(EventRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row.filter(|r| {
-        r.listing_status == ListingStatus::Published.as_str()
-            || viewer_org == Some(r.organization_id.as_str())
-    }))
-}
-
-/// A live event of organization `org`.
-pub fn find_owned(conn: &mut DbConnection, id: &str, org: &str) -> QueryResult<Option<EventRow>> {
-    events::table
-        .find(id)
-        .filter(events::organization_id.eq(org))
-        .filter(events::deleted_at.is_null())
-        .select(EventRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn topics(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<HashMap<String, Vec<Topic>>, ApiError> {
-    let rows: Vec<(String, String)> = event_topics::table
-        .filter(event_topics::event_id.eq_any(ids))
-        .order((event_topics::event_id, event_topics::topic))
-        .load(conn)?;
-    let mut map: HashMap<String, Vec<Topic>> = HashMap::new();
-    for (e, t) in rows {
-        map.entry(e).or_default().push(parse(&t)?);
-    }
-    for v in map.values_mut() {
-        v.sort();
-    }
-    Ok(map)
-}
-
-/// Responses for rows, with topics and organizations.
-pub fn responses(
-    conn: &mut DbConnection,
-    rows: &[EventRow],
-    privileged: impl Fn(&EventRow) -> bool,
-) -> Result<Vec<EventResponse>, ApiError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let topics = topics(conn, &ids)?;
-    let org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
-    let orgs = crate::organizations::queries::summary_map(conn, &org_ids)?;
-    rows.iter()
-        .map(|r| {
-            let org = orgs
-                .get(&r.organization_id)
-                .cloned()
-                .ok_or_else(|| ApiError::internal("event without organization"))?;
-            r.to_response(
-                topics.get(&r.id).map(Vec::as_slice).unwrap_or(&[]),
-                org,
-                privileged(r),
-            )
-        })
-        .collect()
-}
-
+/// An event's group must be one of its organization's.
 fn check_group(conn: &mut DbConnection, org: &str, w: &EventWrite) -> Result<(), ApiError> {
     let Some(g) = &w.group_id else { return Ok(()) };
     let n: i64 = support_groups::table
@@ -493,19 +422,6 @@ fn check_group(conn: &mut DbConnection, org: &str, w: &EventWrite) -> Result<(),
             "group_id",
             "no group of your organization has this id",
         )]));
-    }
-    Ok(())
-}
-
-fn replace_topics(conn: &mut DbConnection, id: &str, topics: &[Topic]) -> QueryResult<()> {
-    diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id))).execute(conn)?;
-    for t in topics {
-        diesel::insert_into(event_topics::table)
-            .values((
-                event_topics::event_id.eq(id),
-                event_topics::topic.eq(t.as_str()),
-            ))
-            .execute(conn)?;
     }
     Ok(())
 }
@@ -530,90 +446,92 @@ impl Prepared {
     }
 }
 
-/// Create an event for organization `org` from a validated body.
-pub fn create(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<EventRow, ApiError> {
-    let (w, cols) = (&p.write, &p.cols);
-    crate::db::write_transaction(conn, |conn| {
-        check_group(conn, org, w)?;
-        let id = uuid::Uuid::now_v7().to_string();
+/// Events, as a kind of listing.
+pub struct Event;
+
+/// Topics of the join values, in the vocabulary's order.
+fn topics_of(joins: &[Vec<String>]) -> Result<Vec<Topic>, ApiError> {
+    let mut topics = joins
+        .first()
+        .into_iter()
+        .flatten()
+        .map(|t| parse(t))
+        .collect::<Result<Vec<Topic>, _>>()?;
+    topics.sort();
+    Ok(topics)
+}
+
+impl Listing for Event {
+    const KIND: ListingType = ListingType::Event;
+    const TABLE: &'static str = "events";
+    const NOUN: &'static str = "event";
+    const JOINS: &'static [JoinTable] = &[("event_topics", "event_id", "topic")];
+    type Row = EventRow;
+    type Write = EventWrite;
+    type Prepared = Prepared;
+    type Response = EventResponse;
+
+    fn meta(r: &EventRow) -> Meta<'_> {
+        Meta {
+            id: &r.id,
+            organization_id: &r.organization_id,
+            external_id: r.external_id.as_deref(),
+            version: r.version,
+            published: r.listing_status == ListingStatus::Published.as_str(),
+        }
+    }
+    fn prepare(mut w: EventWrite) -> Result<Prepared, ApiError> {
+        let recurrence = w.validate()?;
+        Prepared::new(w, recurrence)
+    }
+    fn write_of(p: &Prepared) -> &EventWrite {
+        &p.write
+    }
+    fn external_id(w: &EventWrite) -> Option<&str> {
+        w.external_id.as_deref()
+    }
+    fn set_external_id(w: &mut EventWrite, ext: &str) {
+        w.external_id = Some(ext.to_owned());
+    }
+    fn join_values(w: &EventWrite) -> Vec<Vec<&str>> {
+        vec![w.topics.iter().map(|t| t.as_str()).collect()]
+    }
+    fn to_write(r: &EventRow, joins: &[Vec<String>]) -> Result<EventWrite, ApiError> {
+        r.to_write(&topics_of(joins)?)
+    }
+    fn to_response(
+        r: &EventRow,
+        joins: &[Vec<String>],
+        org: OrganizationSummary,
+        privileged: bool,
+    ) -> Result<EventResponse, ApiError> {
+        r.to_response(&topics_of(joins)?, org, privileged)
+    }
+    fn insert_row(conn: &mut DbConnection, id: &str, org: &str, p: &Prepared) -> QueryResult<()> {
         let now = Utc::now().naive_utc();
         diesel::insert_into(events::table)
             .values((
-                events::id.eq(&id),
+                events::id.eq(id),
                 events::organization_id.eq(org),
                 events::version.eq(1i64),
                 events::created_at.eq(now),
                 events::updated_at.eq(now),
-                cols,
+                &p.cols,
             ))
             .execute(conn)
-            .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "events"))?;
-        replace_topics(conn, &id, &w.topics)?;
-        crate::changes::record(conn, crate::changes::ListingType::Event, &id, org)?;
-        find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("event vanished after insert"))
-    })
-}
-
-/// Change event `id` of organization `org`: `change` receives the current
-/// values and returns the validated new ones, prepared. It runs outside the
-/// write transaction, which writes only if nobody changed the event
-/// meanwhile (see [`crate::listing::update_outside_lock`]).
-pub fn update<F>(
-    conn: &mut DbConnection,
-    org: &str,
-    id: &str,
-    precondition: Option<&crate::middleware::IfMatch>,
-    change: F,
-) -> Result<EventRow, ApiError>
-where
-    F: Fn(EventWrite) -> Result<Prepared, ApiError>,
-{
-    let read = |conn: &mut DbConnection| {
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
-        let topics = topics(conn, std::slice::from_ref(&current.id))?;
-        let w = current.to_write(topics.get(id).map(Vec::as_slice).unwrap_or(&[]))?;
-        Ok((w, current.version))
-    };
-    let write = |conn: &mut DbConnection, p: &Prepared| {
-        let (next, cols) = (&p.write, &p.cols);
-        check_group(conn, org, next)?;
+            .map(drop)
+    }
+    fn update_row(conn: &mut DbConnection, id: &str, p: &Prepared) -> QueryResult<()> {
         diesel::update(events::table.find(id))
             .set((
-                cols,
+                &p.cols,
                 events::version.eq(events::version + 1i64),
                 events::updated_at.eq(Utc::now().naive_utc()),
             ))
             .execute(conn)
-            .map_err(|e| {
-                crate::listing::on_write_error(e, next.external_id.as_deref(), "events")
-            })?;
-        replace_topics(conn, id, &next.topics)?;
-        crate::changes::record(conn, crate::changes::ListingType::Event, id, org)?;
-        find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("event vanished after update"))
-    };
-    crate::listing::update_outside_lock(conn, "events", id, precondition, read, change, write)
-}
-
-/// Soft-delete an event of organization `org`.
-pub fn delete(
-    conn: &mut DbConnection,
-    org: &str,
-    id: &str,
-    precondition: Option<&crate::middleware::IfMatch>,
-) -> Result<(), ApiError> {
-    crate::db::write_transaction(conn, |conn| {
-        crate::db::lock_row(conn, "events", id)?;
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("event"))?;
-        crate::middleware::IfMatch::check(precondition, current.version)?;
-        let now = Utc::now().naive_utc();
-        diesel::update(events::table.find(id))
-            .set((
-                events::deleted_at.eq(Some(now)),
-                events::updated_at.eq(now),
-                events::version.eq(events::version + 1i64),
-            ))
-            .execute(conn)?;
-        crate::changes::record(conn, crate::changes::ListingType::Event, id, org)?;
-        Ok(())
-    })
+            .map(drop)
+    }
+    fn check(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<(), ApiError> {
+        check_group(conn, org, &p.write)
+    }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::recurrence::{day_start, Occurrence, Recurrence, Window};
+use crate::recurrence::{day_start, Occurrence, OccurrenceTimes, Recurrence, Window};
 use crate::validate::{normalize_languages, Checks};
 use crate::vocab::*;
 
@@ -409,4 +409,13 @@ impl GroupWrite {
 pub fn with_local(utc: DateTime<Utc>, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<FixedOffset>) {
     let local = utc.with_timezone(&tz);
     (utc, local.with_timezone(&local.offset().fix()))
+}
+
+/// Dated meetings of a group in a window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupOccurrences {
+    pub group_id: String,
+    pub data: Vec<OccurrenceTimes>,
+    /// Whether more meetings in the window were left out (at most 500 are listed).
+    pub truncated: bool,
 }

@@ -1,20 +1,22 @@
 //! Group endpoints: public reads and the owning organization's writes.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::*;
-use super::queries;
+use super::queries::{self, Group};
 use super::search::{self, Facet, GroupSearch, GroupSort, MeetsWhen};
-use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
+use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
+use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
+use crate::geo::Near;
+use crate::listing::{handlers, store};
 use crate::pagination::{next_link, split_page, PageRequest};
 use crate::routes::{read_response, resource};
-use crate::search::{Keywords, Near};
+use crate::search::Keywords;
 use crate::state::AppState;
 use crate::vocab::*;
 
@@ -238,11 +240,11 @@ pub async fn list_groups(
             let (sort, hits) = search::page(conn, &search, &page)?;
             let (hits, next) = split_page(hits, limit, |h| search::cursor_for(sort, h));
             let rows: Vec<_> = hits.iter().map(|h| h.group.clone()).collect();
-            let mut data = queries::responses(conn, &rows, |_| false)?;
+            let mut data = store::responses::<Group>(conn, &rows, |_| false)?;
             for (g, h) in data.iter_mut().zip(&hits) {
                 if search.near.is_some() {
                     g.distance_km = Some(h.distance.map(|d| {
-                        crate::search::shown_distance(d, h.group.location_visibility.as_deref())
+                        crate::geo::shown_distance(d, h.group.location_visibility.as_deref())
                     }));
                 }
                 // Sorted by relevance: its tier (3 best).
@@ -269,23 +271,6 @@ pub async fn list_groups(
     }))
 }
 
-async fn load_one(
-    state: &AppState,
-    id: String,
-    viewer: Option<String>,
-) -> Result<GroupResponse, ApiError> {
-    state
-        .db(move |conn| {
-            let row = queries::find_visible(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("group"))?;
-            let owner = viewer.as_deref() == Some(row.organization_id.as_str());
-            queries::responses(conn, std::slice::from_ref(&row), |_| owner)?
-                .pop()
-                .ok_or_else(|| ApiError::internal("no response built"))
-        })
-        .await
-}
-
 /// Get a group.
 ///
 /// Published groups are public. With a token, an organization also sees its
@@ -309,10 +294,7 @@ pub async fn get_group(
     path: web::Path<String>,
     caller: MaybeAuthenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let id = uuid_path("id", &path)?;
-    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
-    let group = load_one(&state, id, viewer).await?;
-    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(group))
+    handlers::get::<Group>(state, path, caller).await
 }
 
 /// Create a group.
@@ -344,46 +326,7 @@ pub async fn create_group(
     Authenticated(caller): Authenticated,
     JsonBody(body): JsonBody<GroupWrite>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_scope("listings:write")?;
-    let org = caller.organization_id.clone();
-    let st = state.clone();
-    crate::idempotency::run(
-        &state,
-        &req,
-        &caller.organization_id,
-        &body.clone(),
-        || async move {
-            let mut body = body;
-            body.validate()?;
-            let group = st
-                .db(move |conn| {
-                    let row = queries::create(conn, &org, &queries::Prepared::new(body)?)?;
-                    owned_response(conn, row)
-                })
-                .await?;
-            let location = format!("/v1/groups/{}", group.id);
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(group).map_err(ApiError::internal)?,
-                Some(location),
-            ))
-        },
-    )
-    .await
-}
-
-fn owned_response(
-    conn: &mut crate::db::DbConnection,
-    row: queries::GroupRow,
-) -> Result<GroupResponse, ApiError> {
-    queries::responses(conn, std::slice::from_ref(&row), |_| true)?
-        .pop()
-        .ok_or_else(|| ApiError::internal("no response built"))
-}
-
-fn writer(caller: &Caller) -> Result<String, ApiError> {
-    caller.require_scope("listings:write")?;
-    Ok(caller.organization_id.clone())
+    handlers::create::<Group>(state, req, caller, body).await
 }
 
 /// Replace a group.
@@ -413,20 +356,9 @@ pub async fn replace_group(
     req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
-    JsonBody(mut body): JsonBody<GroupWrite>,
+    JsonBody(body): JsonBody<GroupWrite>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    body.validate()?;
-    let group = state
-        .db(move |conn| {
-            let next = queries::Prepared::new(body)?;
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(next.clone()))?;
-            owned_response(conn, row)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(group))
+    handlers::replace::<Group>(state, req, path, caller, body).await
 }
 
 /// Update a group (JSON Merge Patch).
@@ -460,20 +392,7 @@ pub async fn update_group(
     Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    let group = state
-        .db(move |conn| {
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
-                let mut next = crate::merge::apply(&base, &body)?;
-                next.validate()?;
-                queries::Prepared::new(next)
-            })?;
-            owned_response(conn, row)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(group))
+    handlers::update::<Group>(state, req, path, caller, body).await
 }
 
 /// Delete a group.
@@ -499,11 +418,5 @@ pub async fn delete_group(
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    state
-        .db(move |conn| queries::delete(conn, &org, &id, pre.as_ref()))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    handlers::delete::<Group>(state, req, path, caller).await
 }

@@ -2,7 +2,12 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod meetings;
 pub mod queries;
 pub mod search;
 
-pub use handlers::configure;
+/// Routes of `/v1/groups`, and of a group's events and meetings.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    handlers::configure(cfg);
+    meetings::configure(cfg);
+}

@@ -2,17 +2,18 @@
 //! multi-valued attributes (topics, languages, stages, support types), so
 //! every filter can use an index on both backends.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::dto::*;
+use crate::changelog::ListingType;
 use crate::db::schema::support_groups;
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::listing::{online_from_columns, LocationColumns};
+use crate::listing::{
+    online_from_columns, store, JoinTable, Listing, LocationColumns, Meta, OrganizationSummary,
+};
 use crate::vocab::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
@@ -179,7 +180,7 @@ impl GroupColumns {
             contact_phone: k.phone,
             contact_url: k.url,
             status: w.status.as_str(),
-            content_hash: Some(crate::sync::fingerprint(w)?),
+            content_hash: Some(store::fingerprint(w)?),
             search_topics: crate::search::topic_labels(&w.topics),
             name_key: Some(w.name.to_lowercase()),
             geo_lat: place.map(|p| p.0),
@@ -196,7 +197,7 @@ fn placement(w: &GroupWrite) -> Option<(f64, f64)> {
         return None;
     }
     let l = w.location.as_ref()?;
-    Some(crate::search::placement(
+    Some(crate::geo::placement(
         l.visibility,
         l.latitude?,
         l.longitude?,
@@ -284,6 +285,29 @@ pub struct Attributes {
 
 fn parse<V: Vocabulary>(s: &str) -> Result<V, ApiError> {
     V::parse(s).map_err(ApiError::internal)
+}
+
+/// Vocabulary values of a join table, in the vocabulary's order.
+fn parse_all<V: Vocabulary + Ord>(values: Option<&Vec<String>>) -> Result<Vec<V>, ApiError> {
+    let mut out = values
+        .into_iter()
+        .flatten()
+        .map(|v| parse(v))
+        .collect::<Result<Vec<V>, _>>()?;
+    out.sort();
+    Ok(out)
+}
+
+impl Attributes {
+    /// From the join values, in the order of [`Group::JOINS`].
+    fn from_joins(joins: &[Vec<String>]) -> Result<Attributes, ApiError> {
+        Ok(Attributes {
+            topics: parse_all(joins.first())?,
+            languages: joins.get(1).cloned().unwrap_or_default(),
+            recovery_stages: parse_all(joins.get(2))?,
+            support_types: parse_all(joins.get(3))?,
+        })
+    }
 }
 
 impl GroupRow {
@@ -481,14 +505,10 @@ pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, Api
         .select(GroupRow::as_select())
         .limit(limit)
         .load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let attrs = attributes(conn, &ids)?;
     let derived = rows
         .iter()
-        .map(|r| {
-            let w = r.to_write(&attrs.get(&r.id).cloned().unwrap_or_default())?;
-            Ok((r, Prepared::new(w)?))
-        })
+        .zip(store::writes::<Group>(conn, &rows)?)
+        .map(|(r, w)| Ok((r, Prepared::new(w)?)))
         .collect::<Result<Vec<_>, ApiError>>()?;
     crate::db::write_transaction(conn, |conn| {
         for (r, p) in &derived {
@@ -528,326 +548,93 @@ pub fn refresh_all_derived(conn: &mut DbConnection) -> Result<usize, ApiError> {
     }
 }
 
-/// A live (not deleted) group, if `viewer_org` may see it: published groups
-/// for everyone, any status for its own organization.
-pub fn find_visible(
-    conn: &mut DbConnection,
-    id: &str,
-    viewer_org: Option<&str>,
-) -> QueryResult<Option<GroupRow>> {
-    let row: Option<GroupRow> = support_groups::table
-        .find(id)
-        .filter(support_groups::deleted_at.is_null())
-        .select(GroupRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row.filter(|r| {
-        r.status == ListingStatus::Published.as_str()
-            || viewer_org == Some(r.organization_id.as_str())
-    }))
-}
+/// Support groups, as a kind of listing.
+pub struct Group;
 
-/// A live group of organization `org`.
-pub fn find_owned(conn: &mut DbConnection, id: &str, org: &str) -> QueryResult<Option<GroupRow>> {
-    support_groups::table
-        .find(id)
-        .filter(support_groups::organization_id.eq(org))
-        .filter(support_groups::deleted_at.is_null())
-        .select(GroupRow::as_select())
-        .first(conn)
-        .optional()
-}
+impl Listing for Group {
+    const KIND: ListingType = ListingType::Group;
+    const TABLE: &'static str = "support_groups";
+    const NOUN: &'static str = "group";
+    const JOINS: &'static [JoinTable] = &[
+        ("group_topics", "group_id", "topic"),
+        ("group_languages", "group_id", "language"),
+        ("group_recovery_stages", "group_id", "stage"),
+        ("group_support_types", "group_id", "support_type"),
+    ];
+    type Row = GroupRow;
+    type Write = GroupWrite;
+    type Prepared = Prepared;
+    type Response = GroupResponse;
 
-#[derive(QueryableByName)]
-struct AttributeRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    kind: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    group_id: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    value: String,
-}
-
-/// Attributes of several groups at once, in one query.
-pub fn attributes(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<HashMap<String, Attributes>, ApiError> {
-    let mut map: HashMap<String, Attributes> = ids
-        .iter()
-        .map(|id| (id.clone(), Attributes::default()))
-        .collect();
-    if ids.is_empty() {
-        return Ok(map);
-    }
-    let list = ids
-        .iter()
-        .map(|id| crate::db::sql_token(id).map(|id| format!("'{id}'")))
-        .collect::<QueryResult<Vec<_>>>()?
-        .join(", ");
-    let rows: Vec<AttributeRow> = diesel::sql_query(format!(
-        "SELECT 't' AS kind, group_id, topic AS value FROM group_topics WHERE group_id IN ({list}) \
-         UNION ALL SELECT 'l', group_id, language FROM group_languages WHERE group_id IN ({list}) \
-         UNION ALL SELECT 's', group_id, stage FROM group_recovery_stages WHERE group_id IN ({list}) \
-         UNION ALL SELECT 'p', group_id, support_type FROM group_support_types WHERE group_id IN ({list})"
-    ))
-    .load(conn)?;
-    for r in rows {
-        let a = map.entry(r.group_id).or_default();
-        match r.kind.as_str() {
-            "t" => a.topics.push(parse(&r.value)?),
-            "l" => a.languages.push(r.value),
-            "s" => a.recovery_stages.push(parse(&r.value)?),
-            _ => a.support_types.push(parse(&r.value)?),
+    fn meta(r: &GroupRow) -> Meta<'_> {
+        Meta {
+            id: &r.id,
+            organization_id: &r.organization_id,
+            external_id: r.external_id.as_deref(),
+            version: r.version,
+            published: r.status == ListingStatus::Published.as_str(),
         }
     }
-    for a in map.values_mut() {
-        a.topics.sort();
-        a.languages.sort();
-        a.recovery_stages.sort();
-        a.support_types.sort();
+    fn prepare(mut w: GroupWrite) -> Result<Prepared, ApiError> {
+        w.validate()?;
+        Prepared::new(w)
     }
-    Ok(map)
-}
-
-/// Build responses for rows, with their attributes and organizations.
-pub fn responses(
-    conn: &mut DbConnection,
-    rows: &[GroupRow],
-    privileged: impl Fn(&GroupRow) -> bool,
-) -> Result<Vec<GroupResponse>, ApiError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let attrs = attributes(conn, &ids)?;
-    let org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
-    let orgs = crate::organizations::queries::summary_map(conn, &org_ids)?;
-    rows.iter()
-        .map(|r| {
-            let org = orgs
-                .get(&r.organization_id)
-                .cloned()
-                .ok_or_else(|| ApiError::internal("group without organization"))?;
-            r.to_response(
-                &attrs.get(&r.id).cloned().unwrap_or_default(),
-                org,
-                privileged(r),
-            )
-        })
-        .collect()
-}
-
-/// A group's rows in its join tables.
-fn attribute_rows(w: &GroupWrite) -> Vec<crate::db::JoinRows<'_>> {
-    vec![
-        (
-            "group_topics",
-            "group_id",
-            "topic",
+    fn write_of(p: &Prepared) -> &GroupWrite {
+        &p.write
+    }
+    fn external_id(w: &GroupWrite) -> Option<&str> {
+        w.external_id.as_deref()
+    }
+    fn set_external_id(w: &mut GroupWrite, ext: &str) {
+        w.external_id = Some(ext.to_owned());
+    }
+    fn join_values(w: &GroupWrite) -> Vec<Vec<&str>> {
+        vec![
             w.topics.iter().map(|t| t.as_str()).collect(),
-        ),
-        (
-            "group_languages",
-            "group_id",
-            "language",
             w.languages.iter().map(String::as_str).collect(),
-        ),
-        (
-            "group_recovery_stages",
-            "group_id",
-            "stage",
             w.recovery_stages.iter().map(|t| t.as_str()).collect(),
-        ),
-        (
-            "group_support_types",
-            "group_id",
-            "support_type",
             w.support_types.iter().map(|t| t.as_str()).collect(),
-        ),
-    ]
-}
-
-fn replace_attributes(
-    conn: &mut DbConnection,
-    id: &str,
-    w: &GroupWrite,
-    fresh: bool,
-) -> QueryResult<()> {
-    crate::db::replace_join_rows(conn, id, &attribute_rows(w), fresh)
-}
-
-/// Insert a group (inside a transaction); returns its id. The unique index
-/// on `external_id` catches a duplicate, reported as `external_id_taken`.
-pub fn insert(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<String, ApiError> {
-    // The join rows and the change-log entry go in one round trip.
-    let mut sql = String::new();
-    let id = insert_deferring(conn, org, p, &mut sql)?;
-    conn.batch_execute(&sql)?;
-    Ok(id)
-}
-
-/// Insert a group's row now and append the statements for its join rows
-/// and change-log entry to `deferred`, which the caller runs before its
-/// transaction ends (a bulk sync runs them all in one round trip).
-pub fn insert_deferring(
-    conn: &mut DbConnection,
-    org: &str,
-    p: &Prepared,
-    deferred: &mut String,
-) -> Result<String, ApiError> {
-    let (w, cols) = (&p.write, &p.cols);
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = Utc::now().naive_utc();
-    diesel::insert_into(support_groups::table)
-        .values((
-            support_groups::id.eq(&id),
-            support_groups::organization_id.eq(org),
-            support_groups::version.eq(1i64),
-            support_groups::created_at.eq(now),
-            support_groups::updated_at.eq(now),
-            cols,
-        ))
-        .execute(conn)
-        .map_err(|e| crate::listing::on_write_error(e, w.external_id.as_deref(), "groups"))?;
-    deferred.push_str(&crate::db::join_rows_sql(&id, &attribute_rows(w), true)?);
-    deferred.push_str(&slots_sql(&id, &p.slots)?);
-    deferred.push_str(&crate::changes::record_sql(
-        conn,
-        crate::changes::ListingType::Group,
-        &id,
-        org,
-    )?);
-    Ok(id)
-}
-
-/// Create a group for organization `org` from a validated body.
-pub fn create(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<GroupRow, ApiError> {
-    crate::db::write_transaction(conn, |conn| {
-        let id = insert(conn, org, p)?;
-        find_owned(conn, &id, org)?.ok_or_else(|| ApiError::internal("group vanished after insert"))
-    })
-}
-
-/// Create a group and return only its id (bulk sync).
-pub fn create_id(conn: &mut DbConnection, org: &str, p: &Prepared) -> Result<String, ApiError> {
-    crate::db::write_transaction(conn, |conn| insert(conn, org, p))
-}
-
-/// Live groups of `org` by external id: id, stored fingerprint and version,
-/// one query per 500 ids.
-pub fn find_many_by_external_id(
-    conn: &mut DbConnection,
-    org: &str,
-    exts: &[String],
-) -> Result<crate::sync::Existing, ApiError> {
-    let mut out = HashMap::new();
-    for chunk in exts.chunks(500) {
-        let rows: Vec<(Option<String>, String, i64, Option<String>)> = support_groups::table
-            .filter(support_groups::organization_id.eq(org))
-            .filter(support_groups::external_id.eq_any(chunk))
-            .filter(support_groups::deleted_at.is_null())
-            .select((
-                support_groups::external_id,
-                support_groups::id,
-                support_groups::version,
-                support_groups::content_hash,
-            ))
-            .load(conn)?;
-        for (ext, id, version, hash) in rows {
-            if let Some(ext) = ext {
-                out.insert(ext, (id, hash, version));
-            }
-        }
+        ]
     }
-    Ok(out)
-}
-
-/// A live group of `org` by its external id, with its stored values.
-pub fn find_by_external_id(
-    conn: &mut DbConnection,
-    org: &str,
-    ext: &str,
-) -> Result<Option<(GroupRow, GroupWrite)>, ApiError> {
-    let row: Option<GroupRow> = support_groups::table
-        .filter(support_groups::organization_id.eq(org))
-        .filter(support_groups::external_id.eq(ext))
-        .filter(support_groups::deleted_at.is_null())
-        .select(GroupRow::as_select())
-        .first(conn)
-        .optional()?;
-    let Some(row) = row else { return Ok(None) };
-    let attrs = attributes(conn, std::slice::from_ref(&row.id))?;
-    let w = row.to_write(&attrs.get(&row.id).cloned().unwrap_or_default())?;
-    Ok(Some((row, w)))
-}
-
-/// Change the group `id` of organization `org`: `change` receives the
-/// current values and returns the validated new ones, prepared. It runs
-/// outside the write transaction, which writes only if nobody changed the
-/// group meanwhile (see [`crate::listing::update_outside_lock`]): concurrent
-/// edits never overwrite each other and every change bumps the version.
-pub fn update<F>(
-    conn: &mut DbConnection,
-    org: &str,
-    id: &str,
-    precondition: Option<&crate::middleware::IfMatch>,
-    change: F,
-) -> Result<GroupRow, ApiError>
-where
-    F: Fn(GroupWrite) -> Result<Prepared, ApiError>,
-{
-    let read = |conn: &mut DbConnection| {
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
-        let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
-        let w = current.to_write(&attrs.get(id).cloned().unwrap_or_default())?;
-        Ok((w, current.version))
-    };
-    let write = |conn: &mut DbConnection, next: &Prepared| {
+    fn to_write(r: &GroupRow, joins: &[Vec<String>]) -> Result<GroupWrite, ApiError> {
+        r.to_write(&Attributes::from_joins(joins)?)
+    }
+    fn to_response(
+        r: &GroupRow,
+        joins: &[Vec<String>],
+        org: OrganizationSummary,
+        privileged: bool,
+    ) -> Result<GroupResponse, ApiError> {
+        r.to_response(&Attributes::from_joins(joins)?, org, privileged)
+    }
+    fn insert_row(conn: &mut DbConnection, id: &str, org: &str, p: &Prepared) -> QueryResult<()> {
+        let now = Utc::now().naive_utc();
+        diesel::insert_into(support_groups::table)
+            .values((
+                support_groups::id.eq(id),
+                support_groups::organization_id.eq(org),
+                support_groups::version.eq(1i64),
+                support_groups::created_at.eq(now),
+                support_groups::updated_at.eq(now),
+                &p.cols,
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+    fn update_row(conn: &mut DbConnection, id: &str, p: &Prepared) -> QueryResult<()> {
         diesel::update(support_groups::table.find(id))
             .set((
-                &next.cols,
+                &p.cols,
                 support_groups::version.eq(support_groups::version + 1i64),
                 support_groups::updated_at.eq(Utc::now().naive_utc()),
             ))
             .execute(conn)
-            .map_err(|e| {
-                crate::listing::on_write_error(e, next.write.external_id.as_deref(), "groups")
-            })?;
-        replace_attributes(conn, id, &next.write, false)?;
-        conn.batch_execute(&slots_sql(id, &next.slots)?)?;
-        crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
-        find_owned(conn, id, org)?.ok_or_else(|| ApiError::internal("group vanished after update"))
-    };
-    crate::listing::update_outside_lock(
-        conn,
-        "support_groups",
-        id,
-        precondition,
-        read,
-        change,
-        write,
-    )
-}
-
-/// Soft-delete: the row stays as a tombstone; the API answers 404 from now on
-/// and the `external_id` is free again.
-pub fn delete(
-    conn: &mut DbConnection,
-    org: &str,
-    id: &str,
-    precondition: Option<&crate::middleware::IfMatch>,
-) -> Result<(), ApiError> {
-    crate::db::write_transaction(conn, |conn| {
-        crate::db::lock_row(conn, "support_groups", id)?;
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("group"))?;
-        crate::middleware::IfMatch::check(precondition, current.version)?;
-        let now = Utc::now().naive_utc();
-        diesel::update(support_groups::table.find(id))
-            .set((
-                support_groups::deleted_at.eq(Some(now)),
-                support_groups::updated_at.eq(now),
-                support_groups::version.eq(support_groups::version + 1i64),
-            ))
-            .execute(conn)?;
-        crate::changes::record(conn, crate::changes::ListingType::Group, id, org)?;
-        Ok(())
-    })
+            .map(drop)
+    }
+    fn derived_sql(id: &str, p: &Prepared) -> QueryResult<String> {
+        slots_sql(id, &p.slots)
+    }
+    fn stored_fingerprint(r: &GroupRow) -> Option<&str> {
+        r.content_hash.as_deref()
+    }
 }

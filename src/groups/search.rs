@@ -14,9 +14,10 @@ use utoipa::ToSchema;
 use super::queries::GroupRow;
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
+use crate::geo::Near;
 use crate::pagination::{invalid_cursor, Cursor, PageRequest};
 use crate::search::{
-    binds, full_text_tier, organization_condition, Bind, Keywords, Near, SqlBuilder, TIERS,
+    binds, full_text_tier, organization_condition, Bind, Keywords, SqlBuilder, TIERS,
 };
 use crate::vocab::*;
 

@@ -239,7 +239,7 @@ where
             || current.verified != w.verified.unwrap_or(current.verified);
         if summary_changed {
             // Listings embed the organization's name, slug and verified flag.
-            crate::changes::record_organization_listings(conn, &current.id)?;
+            crate::changelog::record_organization_listings(conn, &current.id)?;
         }
         if current.name != w.name.trim() {
             // Keyword search finds listings by their organization's name.
@@ -248,44 +248,4 @@ where
         find(conn, &current.id)?
             .ok_or_else(|| ApiError::internal("organization vanished after update"))
     })
-}
-
-/// Names of organizations by id, for embedding in listings.
-pub fn summaries(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> QueryResult<Vec<(String, String, String, bool)>> {
-    organizations::table
-        .filter(organizations::id.eq_any(ids))
-        .select((
-            organizations::id,
-            organizations::slug,
-            organizations::name,
-            organizations::verified,
-        ))
-        .load(conn)
-}
-
-/// Summaries of organizations by id, for embedding in listings.
-pub fn summary_map(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> QueryResult<std::collections::HashMap<String, crate::listing::OrganizationSummary>> {
-    let mut ids = ids.to_vec();
-    ids.sort();
-    ids.dedup();
-    Ok(summaries(conn, &ids)?
-        .into_iter()
-        .map(|(id, slug, name, verified)| {
-            (
-                id.clone(),
-                crate::listing::OrganizationSummary {
-                    id,
-                    slug,
-                    name,
-                    verified,
-                },
-            )
-        })
-        .collect())
 }

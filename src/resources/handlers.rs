@@ -1,15 +1,16 @@
 //! Resource endpoints: public reads and the owning organization's writes.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::*;
-use super::queries::{self, ResourceFilter};
-use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
+use super::queries::{self, Resource, ResourceFilter};
+use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, uuid_path, vocab_list, JsonBody, Query, RawBody};
+use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
+use crate::listing::{handlers, store};
 use crate::pagination::{next_link, split_page, PageRequest};
 use crate::routes::{read_response, resource};
 use crate::state::AppState;
@@ -138,7 +139,7 @@ pub async fn list_resources(
             let hits = queries::list_public(conn, &filter, &page)?;
             let (hits, next) = split_page(hits, limit, |h| h.cursor());
             let rows: Vec<_> = hits.into_iter().map(|h| h.resource).collect();
-            Ok((queries::responses(conn, &rows)?, next))
+            Ok((store::responses::<Resource>(conn, &rows, |_| false)?, next))
         })
         .await?;
     let mut res = read_response(state.config.cache_max_age, false);
@@ -171,16 +172,7 @@ pub async fn get_resource(
     path: web::Path<String>,
     caller: MaybeAuthenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let id = uuid_path("id", &path)?;
-    let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
-    let resource = state
-        .db(move |conn| {
-            let row = queries::find_visible(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("resource"))?;
-            one_response(conn, row)
-        })
-        .await?;
-    Ok(read_response(state.config.cache_max_age, caller.0.is_some()).json(resource))
+    handlers::get::<Resource>(state, path, caller).await
 }
 
 /// Create a resource.
@@ -212,45 +204,7 @@ pub async fn create_resource(
     Authenticated(caller): Authenticated,
     JsonBody(body): JsonBody<ResourceWrite>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let st = state.clone();
-    crate::idempotency::run(
-        &state,
-        &req,
-        &caller.organization_id,
-        &body.clone(),
-        || async move {
-            let mut body = body;
-            body.validate()?;
-            let resource = st
-                .db(move |conn| {
-                    let row = queries::create(conn, &org, &body)?;
-                    one_response(conn, row)
-                })
-                .await?;
-            let location = format!("/v1/resources/{}", resource.id);
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(resource).map_err(ApiError::internal)?,
-                Some(location),
-            ))
-        },
-    )
-    .await
-}
-
-fn one_response(
-    conn: &mut crate::db::DbConnection,
-    row: queries::ResourceRow,
-) -> Result<ResourceResponse, ApiError> {
-    queries::responses(conn, std::slice::from_ref(&row))?
-        .pop()
-        .ok_or_else(|| ApiError::internal("no response built"))
-}
-
-fn writer(caller: &Caller) -> Result<String, ApiError> {
-    caller.require_scope("listings:write")?;
-    Ok(caller.organization_id.clone())
+    handlers::create::<Resource>(state, req, caller, body).await
 }
 
 /// Replace a resource.
@@ -280,19 +234,9 @@ pub async fn replace_resource(
     req: HttpRequest,
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
-    JsonBody(mut body): JsonBody<ResourceWrite>,
+    JsonBody(body): JsonBody<ResourceWrite>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    body.validate()?;
-    let resource = state
-        .db(move |conn| {
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |_| Ok(body))?;
-            one_response(conn, row)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(resource))
+    handlers::replace::<Resource>(state, req, path, caller, body).await
 }
 
 /// Update a resource (JSON Merge Patch).
@@ -326,20 +270,7 @@ pub async fn update_resource(
     Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    let resource = state
-        .db(move |conn| {
-            let row = queries::update(conn, &org, &id, pre.as_ref(), |base| {
-                let mut next = crate::merge::apply(&base, &body)?;
-                next.validate()?;
-                Ok(next)
-            })?;
-            one_response(conn, row)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(resource))
+    handlers::update::<Resource>(state, req, path, caller, body).await
 }
 
 /// Delete a resource.
@@ -366,11 +297,5 @@ pub async fn delete_resource(
     path: web::Path<String>,
     Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = crate::middleware::IfMatch::from_request(&req);
-    state
-        .db(move |conn| queries::delete(conn, &org, &id, pre.as_ref()))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    handlers::delete::<Resource>(state, req, path, caller).await
 }

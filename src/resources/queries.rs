@@ -1,15 +1,15 @@
 //! Database access for resources: the main row plus join tables for topics
 //! and languages, so every filter can use an index on both backends.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::dto::*;
-use crate::db::schema::{resource_languages, resource_topics, resources};
+use crate::changelog::ListingType;
+use crate::db::schema::resources;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::listing::{JoinTable, Listing, Meta, OrganizationSummary};
 use crate::pagination::{invalid_cursor, Cursor, PageRequest};
 use crate::search::{
     binds, full_text, organization_condition, Bind, Indexed, Keywords, SqlBuilder,
@@ -74,6 +74,23 @@ impl ResourceColumns {
 pub struct Attributes {
     pub topics: Vec<Topic>,
     pub languages: Vec<String>,
+}
+
+impl Attributes {
+    /// From the join values, in the order of [`Resource::JOINS`].
+    fn from_joins(joins: &[Vec<String>]) -> Result<Attributes, ApiError> {
+        let mut topics = joins
+            .first()
+            .into_iter()
+            .flatten()
+            .map(|t| parse(t))
+            .collect::<Result<Vec<Topic>, _>>()?;
+        topics.sort();
+        Ok(Attributes {
+            topics,
+            languages: joins.get(1).cloned().unwrap_or_default(),
+        })
+    }
 }
 
 fn parse<V: Vocabulary>(s: &str) -> Result<V, ApiError> {
@@ -259,221 +276,93 @@ pub fn list_public(
     Ok(b.load(conn)?)
 }
 
-/// A live (not deleted) resource, if `viewer_org` may see it: published
-/// resources for everyone, any status for its own organization.
-pub fn find_visible(
-    conn: &mut DbConnection,
-    id: &str,
-    viewer_org: Option<&str>,
-) -> QueryResult<Option<ResourceRow>> {
-    let row: Option<ResourceRow> = resources::table
-        .find(id)
-        .filter(resources::deleted_at.is_null())
-        .select(ResourceRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row.filter(|r| {
-        r.status == ListingStatus::Published.as_str()
-            || viewer_org == Some(r.organization_id.as_str())
-    }))
+/// A validated resource with its columns, computed before any write
+/// transaction.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub write: ResourceWrite,
+    cols: ResourceColumns,
 }
 
-/// A live resource of organization `org`.
-pub fn find_owned(
-    conn: &mut DbConnection,
-    id: &str,
-    org: &str,
-) -> QueryResult<Option<ResourceRow>> {
-    resources::table
-        .find(id)
-        .filter(resources::organization_id.eq(org))
-        .filter(resources::deleted_at.is_null())
-        .select(ResourceRow::as_select())
-        .first(conn)
-        .optional()
-}
+/// Resources, as a kind of listing.
+pub struct Resource;
 
-/// Attributes of several resources at once.
-pub fn attributes(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<HashMap<String, Attributes>, ApiError> {
-    let mut map: HashMap<String, Attributes> = ids
-        .iter()
-        .map(|id| (id.clone(), Attributes::default()))
-        .collect();
-    let topics: Vec<(String, String)> = resource_topics::table
-        .filter(resource_topics::resource_id.eq_any(ids))
-        .order((resource_topics::resource_id, resource_topics::topic))
-        .load(conn)?;
-    for (r, v) in topics {
-        map.entry(r).or_default().topics.push(parse(&v)?);
-    }
-    let languages: Vec<(String, String)> = resource_languages::table
-        .filter(resource_languages::resource_id.eq_any(ids))
-        .order((
-            resource_languages::resource_id,
-            resource_languages::language,
-        ))
-        .load(conn)?;
-    for (r, v) in languages {
-        map.entry(r).or_default().languages.push(v);
-    }
-    for a in map.values_mut() {
-        a.topics.sort();
-    }
-    Ok(map)
-}
+impl Listing for Resource {
+    const KIND: ListingType = ListingType::Resource;
+    const TABLE: &'static str = "resources";
+    const NOUN: &'static str = "resource";
+    const JOINS: &'static [JoinTable] = &[
+        ("resource_topics", "resource_id", "topic"),
+        ("resource_languages", "resource_id", "language"),
+    ];
+    type Row = ResourceRow;
+    type Write = ResourceWrite;
+    type Prepared = Prepared;
+    type Response = ResourceResponse;
 
-/// Build responses for rows, with their attributes and organizations.
-pub fn responses(
-    conn: &mut DbConnection,
-    rows: &[ResourceRow],
-) -> Result<Vec<ResourceResponse>, ApiError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let attrs = attributes(conn, &ids)?;
-    let mut org_ids: Vec<String> = rows.iter().map(|r| r.organization_id.clone()).collect();
-    org_ids.sort();
-    org_ids.dedup();
-    let orgs: HashMap<String, OrganizationSummary> =
-        crate::organizations::queries::summaries(conn, &org_ids)?
-            .into_iter()
-            .map(|(id, slug, name, verified)| {
-                (
-                    id.clone(),
-                    OrganizationSummary {
-                        id,
-                        slug,
-                        name,
-                        verified,
-                    },
-                )
-            })
-            .collect();
-    rows.iter()
-        .map(|r| {
-            let org = orgs
-                .get(&r.organization_id)
-                .cloned()
-                .ok_or_else(|| ApiError::internal("resource without organization"))?;
-            r.to_response(&attrs.get(&r.id).cloned().unwrap_or_default(), org)
-        })
-        .collect()
-}
-
-fn replace_attributes(conn: &mut DbConnection, id: &str, w: &ResourceWrite) -> QueryResult<()> {
-    diesel::delete(resource_topics::table.filter(resource_topics::resource_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(resource_languages::table.filter(resource_languages::resource_id.eq(id)))
-        .execute(conn)?;
-    // Row by row: batch inserts do not go through the multi-backend connection.
-    for t in &w.topics {
-        diesel::insert_into(resource_topics::table)
-            .values((
-                resource_topics::resource_id.eq(id),
-                resource_topics::topic.eq(t.as_str()),
-            ))
-            .execute(conn)?;
+    fn meta(r: &ResourceRow) -> Meta<'_> {
+        Meta {
+            id: &r.id,
+            organization_id: &r.organization_id,
+            external_id: r.external_id.as_deref(),
+            version: r.version,
+            published: r.status == ListingStatus::Published.as_str(),
+        }
     }
-    for l in &w.languages {
-        diesel::insert_into(resource_languages::table)
-            .values((
-                resource_languages::resource_id.eq(id),
-                resource_languages::language.eq(l),
-            ))
-            .execute(conn)?;
+    fn prepare(mut w: ResourceWrite) -> Result<Prepared, ApiError> {
+        w.validate()?;
+        let cols = ResourceColumns::from_write(&w);
+        Ok(Prepared { write: w, cols })
     }
-    Ok(())
-}
-
-/// Create a resource for organization `org` from a validated body.
-pub fn create(
-    conn: &mut DbConnection,
-    org: &str,
-    w: &ResourceWrite,
-) -> Result<ResourceRow, ApiError> {
-    let cols = ResourceColumns::from_write(w);
-    crate::db::write_transaction(conn, |conn| {
-        let id = uuid::Uuid::now_v7().to_string();
+    fn write_of(p: &Prepared) -> &ResourceWrite {
+        &p.write
+    }
+    fn external_id(w: &ResourceWrite) -> Option<&str> {
+        w.external_id.as_deref()
+    }
+    fn set_external_id(w: &mut ResourceWrite, ext: &str) {
+        w.external_id = Some(ext.to_owned());
+    }
+    fn join_values(w: &ResourceWrite) -> Vec<Vec<&str>> {
+        vec![
+            w.topics.iter().map(|t| t.as_str()).collect(),
+            w.languages.iter().map(String::as_str).collect(),
+        ]
+    }
+    fn to_write(r: &ResourceRow, joins: &[Vec<String>]) -> Result<ResourceWrite, ApiError> {
+        r.to_write(&Attributes::from_joins(joins)?)
+    }
+    /// A resource has nothing private: owner and public see the same fields.
+    fn to_response(
+        r: &ResourceRow,
+        joins: &[Vec<String>],
+        org: OrganizationSummary,
+        _privileged: bool,
+    ) -> Result<ResourceResponse, ApiError> {
+        r.to_response(&Attributes::from_joins(joins)?, org)
+    }
+    fn insert_row(conn: &mut DbConnection, id: &str, org: &str, p: &Prepared) -> QueryResult<()> {
         let now = Utc::now().naive_utc();
         diesel::insert_into(resources::table)
             .values((
-                resources::id.eq(&id),
+                resources::id.eq(id),
                 resources::organization_id.eq(org),
                 resources::version.eq(1i64),
                 resources::created_at.eq(now),
                 resources::updated_at.eq(now),
-                &cols,
+                &p.cols,
             ))
             .execute(conn)
-            .map_err(|e| {
-                crate::listing::on_write_error(e, w.external_id.as_deref(), "resources")
-            })?;
-        replace_attributes(conn, &id, w)?;
-        crate::changes::record(conn, crate::changes::ListingType::Resource, &id, org)?;
-        find_owned(conn, &id, org)?
-            .ok_or_else(|| ApiError::internal("resource vanished after insert"))
-    })
-}
-
-/// Change the resource `id` of organization `org`: `change` receives the
-/// current values and returns the validated new ones. Read, change and write
-/// happen in one transaction with the row locked.
-pub fn update<F>(
-    conn: &mut DbConnection,
-    org: &str,
-    id: &str,
-    precondition: Option<&crate::middleware::IfMatch>,
-    change: F,
-) -> Result<ResourceRow, ApiError>
-where
-    F: FnOnce(ResourceWrite) -> Result<ResourceWrite, ApiError>,
-{
-    crate::db::write_transaction(conn, |conn| {
-        crate::db::lock_row(conn, "resources", id)?;
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
-        crate::middleware::IfMatch::check(precondition, current.version)?;
-        let attrs = attributes(conn, std::slice::from_ref(&current.id))?;
-        let next = change(current.to_write(&attrs.get(id).cloned().unwrap_or_default())?)?;
-        let cols = ResourceColumns::from_write(&next);
+            .map(drop)
+    }
+    fn update_row(conn: &mut DbConnection, id: &str, p: &Prepared) -> QueryResult<()> {
         diesel::update(resources::table.find(id))
             .set((
-                &cols,
+                &p.cols,
                 resources::version.eq(resources::version + 1i64),
                 resources::updated_at.eq(Utc::now().naive_utc()),
             ))
             .execute(conn)
-            .map_err(|e| {
-                crate::listing::on_write_error(e, next.external_id.as_deref(), "resources")
-            })?;
-        replace_attributes(conn, id, &next)?;
-        crate::changes::record(conn, crate::changes::ListingType::Resource, id, org)?;
-        find_owned(conn, id, org)?
-            .ok_or_else(|| ApiError::internal("resource vanished after update"))
-    })
-}
-
-/// Soft-delete: the row stays as a tombstone; the API answers 404 from now on
-/// and the `external_id` is free again.
-pub fn delete(
-    conn: &mut DbConnection,
-    org: &str,
-    id: &str,
-    precondition: Option<&crate::middleware::IfMatch>,
-) -> Result<(), ApiError> {
-    crate::db::write_transaction(conn, |conn| {
-        crate::db::lock_row(conn, "resources", id)?;
-        let current = find_owned(conn, id, org)?.ok_or_else(|| ApiError::not_found("resource"))?;
-        crate::middleware::IfMatch::check(precondition, current.version)?;
-        let now = Utc::now().naive_utc();
-        diesel::update(resources::table.find(id))
-            .set((
-                resources::deleted_at.eq(Some(now)),
-                resources::updated_at.eq(now),
-                resources::version.eq(resources::version + 1i64),
-            ))
-            .execute(conn)?;
-        crate::changes::record(conn, crate::changes::ListingType::Resource, id, org)?;
-        Ok(())
-    })
+            .map(drop)
+    }
 }

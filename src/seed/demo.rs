@@ -8,9 +8,13 @@ use serde_json::{json, Value};
 use super::{expect_valid, SeedError, Summary};
 use crate::db::DbConnection;
 use crate::events::dto::EventWrite;
+use crate::events::queries::Event;
 use crate::groups::dto::GroupWrite;
+use crate::groups::queries::Group;
+use crate::listing::{store, Listing};
 use crate::organizations::dto::OrganizationWrite;
 use crate::resources::dto::ResourceWrite;
+use crate::resources::queries::Resource;
 use crate::vocab::ListingStatus;
 
 /// Slug of the first demo organization: when it exists, the demo is loaded.
@@ -288,7 +292,7 @@ pub fn run(conn: &mut DbConnection) -> Result<Outcome, SeedError> {
                 let ext = w.external_id.clone().unwrap_or_default();
                 expect_valid("group", &ext, w.validate())?;
                 let p = crate::groups::queries::Prepared::new(w)?;
-                ids.push(crate::groups::queries::insert(conn, &org_id, &p)?);
+                ids.push(store::insert::<Group>(conn, &org_id, &p)?);
                 let w = p.write;
                 s.groups += 1;
                 s.drafts += u64::from(w.status == ListingStatus::Draft);
@@ -303,14 +307,15 @@ pub fn run(conn: &mut DbConnection) -> Result<Outcome, SeedError> {
                 let ext = w.external_id.clone().unwrap_or_default();
                 let recurrence = expect_valid("event", &ext, w.validate())?;
                 let p = crate::events::queries::Prepared::new(w, recurrence)?;
-                crate::events::queries::create(conn, &org_id, &p)?;
+                store::insert::<Event>(conn, &org_id, &p)?;
                 s.events += 1;
             }
             for r in d.resources {
-                let mut w: ResourceWrite = parse("resource", r)?;
+                let w: ResourceWrite = parse("resource", r)?;
                 let ext = w.external_id.clone().unwrap_or_default();
-                expect_valid("resource", &ext, w.validate())?;
-                crate::resources::queries::create(conn, &org_id, &w)?;
+                let p = expect_valid("resource", &ext, Resource::prepare(w))?;
+                store::insert::<Resource>(conn, &org_id, &p)?;
+                let w = p.write;
                 s.resources += 1;
                 s.crisis_resources += u64::from(w.crisis);
             }

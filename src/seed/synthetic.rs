@@ -17,10 +17,14 @@ use super::{anchor, expect_valid, SeedError, Summary};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::events::dto::EventWrite;
+use crate::events::queries::Event;
 use crate::groups::dto::{Cohort, GroupContact, GroupWrite, Schedule};
+use crate::groups::queries::Group;
+use crate::listing::{store, Listing};
 use crate::listing::{Cost, Location, OnlineDetails};
 use crate::organizations::dto::{OrganizationContact, OrganizationWrite, SocialLink};
 use crate::resources::dto::ResourceWrite;
+use crate::resources::queries::Resource;
 use crate::vocab::*;
 
 /// Groups (with their events and resources) written per transaction. A
@@ -1341,22 +1345,20 @@ fn load(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError> {
             .iter()
             .map(|g| crate::groups::queries::Prepared::new(g.write.clone()))
             .collect::<Result<Vec<_>, ApiError>>()?;
-        let mut rs: Vec<(usize, ResourceWrite)> = (a / 20..(b / 20).min(resources))
+        let mut rs = (a / 20..(b / 20).min(resources))
             .map(|r| resource(opts, &plans, r))
-            .collect();
-        for (k, (_, r)) in rs.iter_mut().enumerate() {
-            expect_valid(
-                "resource",
-                &format!("resource {}", a / 20 + k as u64 + 1),
-                r.validate(),
-            )?;
-        }
+            .enumerate()
+            .map(|(k, (org, r))| {
+                let which = format!("resource {}", a / 20 + k as u64 + 1);
+                Ok((org, expect_valid("resource", &which, Resource::prepare(r))?))
+            })
+            .collect::<Result<Vec<_>, SeedError>>()?;
         let chunk = crate::db::write_transaction(conn, |conn| -> Result<Summary, SeedError> {
             let mut s = Summary::default();
             let mut deferred = String::new();
             let mut ids = Vec::with_capacity(groups.len());
             for (g, p) in groups.iter().zip(&prepared) {
-                ids.push(crate::groups::queries::insert_deferring(
+                ids.push(store::insert_deferring::<Group>(
                     conn,
                     &org_ids[g.org],
                     p,
@@ -1366,6 +1368,7 @@ fn load(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError> {
                 s.drafts += u64::from(g.write.status == ListingStatus::Draft);
             }
             conn.batch_execute(&deferred).map_err(ApiError::from)?;
+            deferred.clear();
             for j in a / 5..(b / 5).min(events) {
                 // Event j is about one of groups 5j..5j+4, all in this chunk.
                 let mut pick_rng = rng_for(opts.seed, 5, j);
@@ -1377,14 +1380,15 @@ fn load(conn: &mut DbConnection, opts: &Options) -> Result<Summary, SeedError> {
                 }
                 let recurrence = expect_valid("event", &format!("event {}", j + 1), w.validate())?;
                 let p = crate::events::queries::Prepared::new(w, recurrence)?;
-                crate::events::queries::create(conn, &org_ids[g.org], &p)?;
+                store::insert_deferring::<Event>(conn, &org_ids[g.org], &p, &mut deferred)?;
                 s.events += 1;
             }
             for (org, r) in &rs {
-                crate::resources::queries::create(conn, &org_ids[*org], r)?;
+                store::insert_deferring::<Resource>(conn, &org_ids[*org], r, &mut deferred)?;
                 s.resources += 1;
-                s.crisis_resources += u64::from(r.crisis);
+                s.crisis_resources += u64::from(r.write.crisis);
             }
+            conn.batch_execute(&deferred).map_err(ApiError::from)?;
             Ok(s)
         })?;
         summary.add(&chunk);

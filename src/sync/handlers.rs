@@ -6,17 +6,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{
-    bulk, upsert, Events, Groups, Outcome, Resources, SyncKind, SyncRequest, SyncResult,
-    MAX_SYNC_ITEMS,
-};
 use crate::auth::{Authenticated, Caller};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::events::dto::EventWrite;
+use crate::events::queries::Event;
 use crate::extract::{is_json, parse_json, Query, RawBody, RawBodyLimited, MAX_SYNC_BODY_BYTES};
 use crate::groups::dto::GroupWrite;
+use crate::groups::queries::Group;
+use crate::listing::sync::{bulk, upsert, Outcome, SyncRequest, SyncResult, MAX_SYNC_ITEMS};
+use crate::listing::{store, Listing};
 use crate::middleware::IfMatch;
 use crate::resources::dto::ResourceWrite;
+use crate::resources::queries::Resource;
 use crate::routes::resource;
 use crate::state::AppState;
 
@@ -50,7 +51,7 @@ fn require_json(ct: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-async fn put_by_external_id<K: SyncKind>(
+async fn put_by_external_id<L: Listing>(
     state: &AppState,
     precondition: Option<IfMatch>,
     caller: Caller,
@@ -65,8 +66,8 @@ async fn put_by_external_id<K: SyncKind>(
         )));
     }
     require_json(body.content_type.as_deref())?;
-    let mut w: K::Write = parse_json(&body.bytes)?;
-    match K::external_id(&w) {
+    let mut w: L::Write = parse_json(&body.bytes)?;
+    match L::external_id(&w) {
         Some(e) if e != ext => {
             return Err(ApiError::field(
                 "external_id",
@@ -74,20 +75,20 @@ async fn put_by_external_id<K: SyncKind>(
             ))
         }
         Some(_) => {}
-        None => K::set_external_id(&mut w, &ext),
+        None => L::set_external_id(&mut w, &ext),
     }
-    let p = K::prepare(&mut w)?;
+    let p = L::prepare(w)?;
     let org = caller.organization_id;
     let (outcome, id, view) = state
         .db(move |conn| {
-            let (outcome, id, _) = upsert::<K>(conn, &org, &w, &p, precondition.as_ref())?;
-            let view = K::owner_view(conn, &org, &id)?;
+            let (outcome, id, _) = upsert::<L>(conn, &org, &p, precondition.as_ref())?;
+            let view = store::owner_json::<L>(conn, &org, &id)?;
             Ok((outcome, id, view))
         })
         .await?;
     let mut res = if outcome == Outcome::Created {
         let mut r = HttpResponse::Created();
-        r.insert_header((header::LOCATION, format!("/v1/{}/{id}", K::TYPE.plural())));
+        r.insert_header((header::LOCATION, format!("/v1/{}/{id}", L::KIND.plural())));
         r
     } else {
         HttpResponse::Ok()
@@ -107,7 +108,7 @@ pub struct SyncQuery {
     pub atomic: Option<bool>,
 }
 
-async fn sync<K: SyncKind>(
+async fn sync<L: Listing>(
     state: &AppState,
     caller: Caller,
     atomic: bool,
@@ -115,9 +116,9 @@ async fn sync<K: SyncKind>(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_scope("listings:write")?;
     require_json(body.content_type.as_deref())?;
-    let value: serde_json::Value = parse_json(&body.bytes)?;
+    let value: serde_json::Value = crate::extract::parse_json_unchecked(&body.bytes)?;
     crate::shape::require_object(&value)?;
-    let req: SyncRequest = crate::extract::from_value(value)?;
+    let req: SyncRequest = crate::extract::from_value_unchecked(value)?;
     let n = req.upsert.len() + req.delete.len();
     if n > MAX_SYNC_ITEMS {
         return Err(ApiError::PayloadTooLarge(format!(
@@ -126,7 +127,7 @@ async fn sync<K: SyncKind>(
     }
     let org = caller.organization_id;
     let result = state
-        .db(move |conn| bulk::<K>(conn, &org, req, atomic))
+        .db(move |conn| bulk::<L>(conn, &org, req, atomic))
         .await?;
     let status = if result.applied {
         StatusCode::OK
@@ -228,7 +229,7 @@ macro_rules! put_doc {
 
 put_doc!(
     put_group_by_external_id,
-    Groups,
+    Group,
     "/v1/groups/by-external-id/{external_id}",
     "upsertGroupByExternalId",
     GroupWrite,
@@ -237,7 +238,7 @@ put_doc!(
 );
 put_doc!(
     put_event_by_external_id,
-    Events,
+    Event,
     "/v1/events/by-external-id/{external_id}",
     "upsertEventByExternalId",
     EventWrite,
@@ -246,7 +247,7 @@ put_doc!(
 );
 put_doc!(
     put_resource_by_external_id,
-    Resources,
+    Resource,
     "/v1/resources/by-external-id/{external_id}",
     "upsertResourceByExternalId",
     ResourceWrite,
@@ -296,7 +297,7 @@ macro_rules! sync_doc {
 
 sync_doc!(
     sync_groups,
-    Groups,
+    Group,
     "/v1/sync/groups",
     "syncGroups",
     SyncGroupsRequest,
@@ -304,7 +305,7 @@ sync_doc!(
 );
 sync_doc!(
     sync_events,
-    Events,
+    Event,
     "/v1/sync/events",
     "syncEvents",
     SyncEventsRequest,
@@ -312,7 +313,7 @@ sync_doc!(
 );
 sync_doc!(
     sync_resources,
-    Resources,
+    Resource,
     "/v1/sync/resources",
     "syncResources",
     SyncResourcesRequest,

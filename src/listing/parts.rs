@@ -1,5 +1,6 @@
-//! Pieces shared by every kind of listing (groups, events): cost, place,
-//! online details, their checks, and what the public may see of them.
+//! Parts shared by every kind of listing: cost, place, online details, their
+//! checks, the organization behind a listing, and what the public may see of
+//! them.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -247,32 +248,6 @@ pub fn online_from_columns(
     }))
 }
 
-/// `409 external_id_taken`: another live listing of the organization has
-/// this `external_id` (`noun` is the plural kind, e.g. `groups`).
-pub fn external_id_taken(noun: &str, ext: &str) -> crate::error::ApiError {
-    crate::error::ApiError::Conflict {
-        code: "external_id_taken",
-        detail: format!("another of your {noun} already has external_id `{ext}`"),
-    }
-}
-
-/// Map a write's database error: a unique violation on a listing table can
-/// only be its `external_id` index (the unique index is the check, also for
-/// two writers racing).
-pub fn on_write_error(
-    e: diesel::result::Error,
-    external_id: Option<&str>,
-    noun: &str,
-) -> crate::error::ApiError {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match (&e, external_id) {
-        (Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _), Some(ext)) => {
-            external_id_taken(noun, ext)
-        }
-        _ => e.into(),
-    }
-}
-
 /// The organization behind a listing.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganizationSummary {
@@ -333,74 +308,4 @@ mod tests {
             assert!(!valid_amount(bad), "{bad}");
         }
     }
-}
-
-/// How many times an edit is computed outside the write transaction before
-/// the last try computes it inside (see [`update_outside_lock`]).
-const OPTIMISTIC_TRIES: usize = 8;
-
-/// Read-change-write of listing `id` in `table` without doing the costly
-/// part (validation and expanding schedules into derived columns, in
-/// `change`) while the write lock is held: read the current values and
-/// version, compute the new ones, then in a short write transaction lock the
-/// row and write only if its version is still the one read (else start
-/// again: a concurrent edit is never overwritten, and `If-Match` is checked
-/// against the version actually replaced). After [`OPTIMISTIC_TRIES`]
-/// collisions the last try runs whole inside the transaction, so an edit
-/// always makes progress.
-pub fn update_outside_lock<C, P, R>(
-    conn: &mut crate::db::DbConnection,
-    table: &'static str,
-    id: &str,
-    precondition: Option<&crate::middleware::IfMatch>,
-    mut read: impl FnMut(&mut crate::db::DbConnection) -> Result<(C, i64), crate::error::ApiError>,
-    change: impl Fn(C) -> Result<P, crate::error::ApiError>,
-    mut write: impl FnMut(&mut crate::db::DbConnection, &P) -> Result<R, crate::error::ApiError>,
-) -> Result<R, crate::error::ApiError> {
-    use crate::db::{lock_row, write_transaction};
-    use crate::middleware::IfMatch;
-    for _ in 0..OPTIMISTIC_TRIES {
-        let (current, version) = read(conn)?;
-        IfMatch::check(precondition, version)?;
-        let next = change(current)?;
-        let written = write_transaction(conn, |conn| {
-            lock_row(conn, table, id)?;
-            if live_version(conn, table, id)? != Some(version) {
-                return Ok(None);
-            }
-            write(conn, &next).map(Some)
-        })?;
-        if let Some(r) = written {
-            return Ok(r);
-        }
-    }
-    write_transaction(conn, |conn| {
-        lock_row(conn, table, id)?;
-        let (current, version) = read(conn)?;
-        IfMatch::check(precondition, version)?;
-        let next = change(current)?;
-        write(conn, &next)
-    })
-}
-
-#[derive(diesel::QueryableByName)]
-struct VersionRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    version: i64,
-}
-
-/// The version of a live (not deleted) listing.
-fn live_version(
-    conn: &mut crate::db::DbConnection,
-    table: &'static str,
-    id: &str,
-) -> diesel::QueryResult<Option<i64>> {
-    use diesel::{OptionalExtension, RunQueryDsl};
-    diesel::sql_query(format!(
-        "SELECT version FROM {table} WHERE id = $1 AND deleted_at IS NULL"
-    ))
-    .bind::<diesel::sql_types::Text, _>(id)
-    .get_result::<VersionRow>(conn)
-    .optional()
-    .map(|r| r.map(|r| r.version))
 }

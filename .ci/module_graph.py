@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Top-level modules of src/ and what each imports (`crate::<module>`).
+
+Fails (exit 1) when the graph has a cycle other than the ones allowed below,
+printing each cycle; `--dot` prints the graph. Comments and `#[cfg(test)]`
+modules are left out: unit tests may reach anywhere.
+"""
+import re
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+# The state every handler receives holds the keys that `auth` checks tokens
+# with, and `auth` extracts callers from that state: one pair, by design.
+ALLOWED = {frozenset({"state", "auth"})}
+
+
+def top_modules():
+    mods = {}
+    for p in SRC.iterdir():
+        if p.suffix == ".rs" and p.stem not in ("lib", "main"):
+            mods[p.stem] = [p]
+        elif p.is_dir():
+            mods[p.name] = sorted(p.rglob("*.rs"))
+    return mods
+
+
+def strip(text):
+    # Drop #[cfg(test)] modules (to the end of the file: they come last).
+    text = re.split(r"#\[cfg\(test\)\]\s*mod\s+\w+\s*\{", text)[0]
+    text = re.sub(r"//[^\n]*", "", text)
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return text
+
+
+def graph():
+    mods = top_modules()
+    edges = {m: set() for m in mods}
+    for m, files in mods.items():
+        for f in files:
+            text = strip(f.read_text())
+            for target in re.findall(r"\bcrate::(\w+)", text):
+                if target in mods and target != m:
+                    edges[m].add(target)
+            # `use crate::{a, b::c}` groups
+            for group in re.findall(r"\bcrate::\{([^}]*)\}", text):
+                for target in re.findall(r"(?:^|[,{\s])(\w+)", group):
+                    if target in mods and target != m:
+                        edges[m].add(target)
+    return edges
+
+
+def cycles(edges):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def main():
+    edges = graph()
+    if "--dot" in sys.argv:
+        print("digraph modules {")
+        for m in sorted(edges):
+            for t in sorted(edges[m]):
+                print(f'  "{m}" -> "{t}";')
+        print("}")
+        return 0
+    bad = [c for c in cycles(edges) if frozenset(c) not in ALLOWED]
+    if not bad:
+        print(f"module graph: {len(edges)} top-level modules, no cycle")
+        return 0
+    for comp in bad:
+        print("cycle between top-level modules:", ", ".join(comp))
+        members = set(comp)
+        for m in comp:
+            inside = sorted(edges[m] & members)
+            print(f"  {m} -> {', '.join(inside)}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
