@@ -60,3 +60,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             status: "ready".into(),
         }))
 }
+
+/// The probes, for the OpenAPI document (routed in `crate::startup`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz, readyz))]
+pub struct Api;

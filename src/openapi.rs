@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
+mod problems;
 mod refine;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -39,50 +40,6 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     servers((url = "/", description = "This server")),
-    paths(
-        auth::handlers::issue_token,
-        organizations::handlers::list_organizations,
-        organizations::handlers::create_organization,
-        organizations::handlers::get_organization,
-        organizations::handlers::update_organization,
-        organizations::handlers::list_clients,
-        organizations::handlers::create_client,
-        organizations::handlers::revoke_client,
-        groups::handlers::list_groups,
-        groups::handlers::create_group,
-        groups::handlers::get_group,
-        groups::handlers::replace_group,
-        groups::handlers::update_group,
-        groups::handlers::delete_group,
-        resources::handlers::list_resources,
-        resources::handlers::create_resource,
-        resources::handlers::get_resource,
-        resources::handlers::replace_resource,
-        resources::handlers::update_resource,
-        resources::handlers::delete_resource,
-        taxonomies::list_taxonomies,
-        taxonomies::get_taxonomy,
-        events::handlers::list_events,
-        events::handlers::create_event,
-        events::handlers::get_event,
-        events::handlers::replace_event,
-        events::handlers::update_event,
-        events::handlers::delete_event,
-        groups::meetings::list_group_events,
-        groups::meetings::list_group_occurrences,
-        calendar::handlers::group_calendar,
-        calendar::handlers::organization_calendar,
-        calendar::handlers::events_calendar,
-        changes::handlers::list_changes,
-        sync::handlers::put_group_by_external_id,
-        sync::handlers::put_event_by_external_id,
-        sync::handlers::put_resource_by_external_id,
-        sync::handlers::sync_groups,
-        sync::handlers::sync_events,
-        sync::handlers::sync_resources,
-        health::healthz,
-        health::readyz,
-    ),
     components(schemas(
         error::Problem, error::FieldError,
         vocab::OrganizationKind, vocab::Topic, vocab::Format, vocab::Enrollment, vocab::Facilitation,
@@ -111,8 +68,25 @@ pub struct ApiDoc;
 /// do not survive a trip through them.
 pub fn document() -> serde_json::Value {
     let mut doc = ApiDoc::openapi();
+    // Each module lists the operations it routes, next to its routes.
+    for part in [
+        auth::handlers::Api::openapi(),
+        organizations::handlers::Api::openapi(),
+        groups::handlers::Api::openapi(),
+        groups::meetings::Api::openapi(),
+        resources::handlers::Api::openapi(),
+        taxonomies::Api::openapi(),
+        events::handlers::Api::openapi(),
+        calendar::handlers::Api::openapi(),
+        changes::handlers::Api::openapi(),
+        sync::handlers::Api::openapi(),
+        health::Api::openapi(),
+    ] {
+        doc.merge(part);
+    }
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    problems::standard_problems(&mut value);
     refine::refine(&mut value);
     value
 }

@@ -17,6 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/taxonomies/{name}", "GET, HEAD").route(web::get().to(get_taxonomy)));
 }
 
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_taxonomies, get_taxonomy))]
+pub struct Api;
+
 /// One value of a taxonomy.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 #[schema(example = json!({"value": "grief", "label": "Grief and loss",

@@ -16,6 +16,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(crate::routes::resource("/auth/token", "POST").route(web::post().to(issue_token)));
 }
 
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(issue_token))]
+pub struct Api;
+
 /// Token request, form-encoded (`application/x-www-form-urlencoded`, as RFC
 /// 6749 says) or JSON. The client may instead authenticate with HTTP Basic.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -113,7 +118,6 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiE
             headers(("Cache-Control" = String, description = "Always `no-store`"))),
         (status = 400, description = "Malformed request, unsupported grant type or scope", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body neither form-encoded nor JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields in a JSON body", body = Problem, content_type = "application/problem+json"),
     ),

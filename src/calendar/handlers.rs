@@ -26,6 +26,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/events.ics", "GET, HEAD").route(web::get().to(events_calendar)));
 }
 
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(group_calendar, organization_calendar, events_calendar))]
+pub struct Api;
+
 fn ics(state: &AppState, body: String, authenticated: bool) -> HttpResponse {
     read_response(state.config.cache_max_age, authenticated)
         .insert_header((header::CONTENT_TYPE, super::CONTENT_TYPE))
@@ -45,9 +50,6 @@ fn ics(state: &AppState, body: String, authenticated: bool) -> HttpResponse {
     params(("id" = String, Path, description = "The group id (UUID)")),
     responses(
         (status = 200, description = "iCalendar feed", content_type = "text/calendar", body = String),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]

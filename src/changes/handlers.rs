@@ -24,6 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/changes", "GET, HEAD").route(web::get().to(list_changes)));
 }
 
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_changes))]
+pub struct Api;
+
 /// Position in the feed and filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -23,6 +23,10 @@ pub const MAX_EVENTS_PER_WINDOW: i64 = 2000;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        resource("/events/by-external-id/{external_id}", "PUT")
+            .route(web::put().to(put_event_by_external_id)),
+    )
+    .service(
         resource("/events", "GET, HEAD, POST")
             .route(web::get().to(list_events))
             .route(web::post().to(create_event)),
@@ -35,6 +39,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete_event)),
     );
 }
+
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_events,
+    create_event,
+    get_event,
+    replace_event,
+    update_event,
+    delete_event,
+    put_event_by_external_id
+))]
+pub struct Api;
 
 /// Filters of the event list. A comma-separated value means "any of".
 /// With `from` and `to`, the answer lists dated occurrences instead of events.
@@ -237,9 +254,6 @@ pub async fn list_events(
         (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The event", body = EventResponse,
             headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published event", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -264,13 +278,7 @@ pub async fn get_event(
     responses(
         (status = 201, description = "Created", body = EventResponse,
             headers(("Location" = String, description = "URL of the new event"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`external_id` already used by another of your events, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -294,16 +302,7 @@ pub async fn create_event(
     params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
     request_body = EventWrite,
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Replaced", body = EventResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your events", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -327,16 +326,7 @@ pub async fn replace_event(
     params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
     request_body(content = EventWrite, content_type = "application/merge-patch+json", example = json!({"status": "cancelled"})),
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = EventResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your events", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -350,6 +340,39 @@ pub async fn update_event(
     handlers::update::<Event>(state, req, path, caller, body).await
 }
 
+/// Create or replace one of your events by your own id.
+///
+/// The body is a full write; `external_id` may be left out (the path
+/// gives it). Sending the same body again changes nothing: the answer
+/// is `200` with the listing, its `version` and `updated_at` unchanged,
+/// and no change-feed entry.
+#[utoipa::path(
+    put, path = "/v1/events/by-external-id/{external_id}", tag = "sync", operation_id = "upsertEventByExternalId",
+    summary = "Upsert a event by external id",
+    params(
+        ("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since (or does not exist), the answer is `412` and nothing is written"),
+    ),
+    request_body = EventWrite,
+    responses(
+        (status = 200, description = "Replaced, or unchanged", body = EventResponse),
+        (status = 201, description = "Created", body = EventResponse,
+            headers(("Location" = String, description = "URL of the new listing"))),
+        (status = 400, description = "Malformed JSON or path", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names an older version, or there is no such listing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_event_by_external_id(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    handlers::upsert::<Event>(state, req, path, caller, body).await
+}
+
 /// Delete an event.
 ///
 /// The event disappears from every read and feed at once, and the change
@@ -359,12 +382,7 @@ pub async fn update_event(
     summary = "Delete an event",
     params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 204, description = "Deleted"),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event of yours", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

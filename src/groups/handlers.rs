@@ -22,6 +22,10 @@ use crate::vocab::*;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        resource("/groups/by-external-id/{external_id}", "PUT")
+            .route(web::put().to(put_group_by_external_id)),
+    )
+    .service(
         resource("/groups", "GET, HEAD, POST")
             .route(web::get().to(list_groups))
             .route(web::post().to(create_group)),
@@ -34,6 +38,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete_group)),
     );
 }
+
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_groups,
+    create_group,
+    get_group,
+    replace_group,
+    update_group,
+    delete_group,
+    put_group_by_external_id
+))]
+pub struct Api;
 
 /// Filters of the group list. A comma-separated value means "any of";
 /// different filters combine with AND.
@@ -283,9 +300,6 @@ pub async fn list_groups(
         (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The group", body = GroupResponse,
             headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -310,13 +324,7 @@ pub async fn get_group(
     responses(
         (status = 201, description = "Created", body = GroupResponse,
             headers(("Location" = String, description = "URL of the new group"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`external_id` already used by another of your groups, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -338,16 +346,7 @@ pub async fn create_group(
     params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
     request_body = GroupWrite,
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Replaced", body = GroupResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such group of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your groups", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -372,16 +371,7 @@ pub async fn replace_group(
     request_body(content = GroupWrite, content_type = "application/merge-patch+json",
         example = json!({"status": "published"})),
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = GroupResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such group of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your groups", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -395,6 +385,39 @@ pub async fn update_group(
     handlers::update::<Group>(state, req, path, caller, body).await
 }
 
+/// Create or replace one of your groups by your own id.
+///
+/// The body is a full write; `external_id` may be left out (the path
+/// gives it). Sending the same body again changes nothing: the answer
+/// is `200` with the listing, its `version` and `updated_at` unchanged,
+/// and no change-feed entry.
+#[utoipa::path(
+    put, path = "/v1/groups/by-external-id/{external_id}", tag = "sync", operation_id = "upsertGroupByExternalId",
+    summary = "Upsert a group by external id",
+    params(
+        ("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since (or does not exist), the answer is `412` and nothing is written"),
+    ),
+    request_body = GroupWrite,
+    responses(
+        (status = 200, description = "Replaced, or unchanged", body = GroupResponse),
+        (status = 201, description = "Created", body = GroupResponse,
+            headers(("Location" = String, description = "URL of the new listing"))),
+        (status = 400, description = "Malformed JSON or path", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names an older version, or there is no such listing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_group_by_external_id(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    handlers::upsert::<Group>(state, req, path, caller, body).await
+}
+
 /// Delete a group.
 ///
 /// The group disappears from every read at once.
@@ -403,12 +426,7 @@ pub async fn update_group(
     summary = "Delete a group",
     params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 204, description = "Deleted"),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such group of yours", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

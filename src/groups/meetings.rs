@@ -30,6 +30,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_group_events, list_group_occurrences))]
+pub struct Api;
+
 /// Paging of a group's events.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -56,8 +61,6 @@ pub struct GroupEventsQuery {
         (status = 200, description = "A page of events", body = EventPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Invalid id, limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -124,8 +127,6 @@ pub struct WindowQuery {
         (status = 200, description = "The meetings in the window", body = GroupOccurrences,
             headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 400, description = "Invalid id or window", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published group", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]

@@ -2,13 +2,13 @@
 //! kind's documented handler (`get_group`, `create_event`, …) calls one of
 //! these.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{store, Listing};
+use super::{store, sync, Listing};
 use crate::auth::{Caller, MaybeAuthenticated};
-use crate::error::ApiError;
-use crate::extract::{uuid_path, RawBody};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{is_json, parse_json, uuid_path, RawBody};
 use crate::middleware::IfMatch;
 use crate::routes::read_response;
 use crate::state::AppState;
@@ -132,4 +132,64 @@ pub async fn delete<L: Listing>(
         .db(move |conn| store::delete::<L>(conn, &org, &id, pre.as_ref()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Refuse a body that is not JSON (`415`).
+pub fn require_json(ct: Option<&str>) -> Result<(), ApiError> {
+    if is_json(ct) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`".into(),
+        ))
+    }
+}
+
+/// `PUT /v1/{kind}/by-external-id/{external_id}`: create or replace by the
+/// partner's own id; the same body twice changes nothing the second time.
+pub async fn upsert<L: Listing>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    caller: Caller,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let precondition = IfMatch::from_request(&req);
+    let ext = path.into_inner();
+    caller.require_scope("listings:write")?;
+    if ext.is_empty() || ext.chars().count() > 200 {
+        return Err(ApiError::InvalidPath(FieldError::new(
+            "external_id",
+            "must have 1 to 200 characters",
+        )));
+    }
+    require_json(body.content_type.as_deref())?;
+    let mut w: L::Write = parse_json(&body.bytes)?;
+    match L::external_id(&w) {
+        Some(e) if e != ext => {
+            return Err(ApiError::field(
+                "external_id",
+                "must match the `external_id` in the path (or be left out)",
+            ))
+        }
+        Some(_) => {}
+        None => L::set_external_id(&mut w, &ext),
+    }
+    let p = L::prepare(w)?;
+    let org = caller.organization_id;
+    let (outcome, id, view) = state
+        .db(move |conn| {
+            let (outcome, id, _) = sync::upsert::<L>(conn, &org, &p, precondition.as_ref())?;
+            let view = store::owner_json::<L>(conn, &org, &id)?;
+            Ok((outcome, id, view))
+        })
+        .await?;
+    let mut res = if outcome == sync::Outcome::Created {
+        let mut r = HttpResponse::Created();
+        r.insert_header((header::LOCATION, format!("/v1/{}/{id}", L::KIND.plural())));
+        r
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(res.json(view))
 }

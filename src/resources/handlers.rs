@@ -18,6 +18,10 @@ use crate::vocab::*;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        resource("/resources/by-external-id/{external_id}", "PUT")
+            .route(web::put().to(put_resource_by_external_id)),
+    )
+    .service(
         resource("/resources", "GET, HEAD, POST")
             .route(web::get().to(list_resources))
             .route(web::post().to(create_resource)),
@@ -30,6 +34,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete_resource)),
     );
 }
+
+/// The operations [`configure`] routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_resources,
+    create_resource,
+    get_resource,
+    replace_resource,
+    update_resource,
+    delete_resource,
+    put_resource_by_external_id
+))]
+pub struct Api;
 
 /// Filters of the resource list. A comma-separated value means "any of";
 /// different filters combine with AND.
@@ -161,9 +178,6 @@ pub async fn list_resources(
         (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The resource", body = ResourceResponse,
             headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published resource", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
 )]
@@ -188,13 +202,7 @@ pub async fn get_resource(
     responses(
         (status = 201, description = "Created", body = ResourceResponse,
             headers(("Location" = String, description = "URL of the new resource"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`external_id` already used by another of your resources, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -216,16 +224,7 @@ pub async fn create_resource(
     params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
     request_body = ResourceWrite,
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Replaced", body = ResourceResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your resources", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -250,16 +249,7 @@ pub async fn replace_resource(
     request_body(content = ResourceWrite, content_type = "application/merge-patch+json",
         example = json!({"status": "published"})),
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = ResourceResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`external_id` already used by another of your resources", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -273,6 +263,39 @@ pub async fn update_resource(
     handlers::update::<Resource>(state, req, path, caller, body).await
 }
 
+/// Create or replace one of your resources by your own id.
+///
+/// The body is a full write; `external_id` may be left out (the path
+/// gives it). Sending the same body again changes nothing: the answer
+/// is `200` with the listing, its `version` and `updated_at` unchanged,
+/// and no change-feed entry.
+#[utoipa::path(
+    put, path = "/v1/resources/by-external-id/{external_id}", tag = "sync", operation_id = "upsertResourceByExternalId",
+    summary = "Upsert a resource by external id",
+    params(
+        ("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since (or does not exist), the answer is `412` and nothing is written"),
+    ),
+    request_body = ResourceWrite,
+    responses(
+        (status = 200, description = "Replaced, or unchanged", body = ResourceResponse),
+        (status = 201, description = "Created", body = ResourceResponse,
+            headers(("Location" = String, description = "URL of the new listing"))),
+        (status = 400, description = "Malformed JSON or path", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names an older version, or there is no such listing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_resource_by_external_id(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    handlers::upsert::<Resource>(state, req, path, caller, body).await
+}
+
 /// Delete a resource.
 ///
 /// The resource disappears from every read at once; its `external_id` may be
@@ -282,12 +305,7 @@ pub async fn update_resource(
     summary = "Delete a resource",
     params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
     responses(
-        (status = 412, description = "`If-Match` names an older version: someone changed the listing; read it again", body = Problem, content_type = "application/problem+json"),
         (status = 204, description = "Deleted"),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `listings:write` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource of yours", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -1,6 +1,5 @@
-//! The sync endpoints: `PUT /v1/{groups|events|resources}/by-external-id/{external_id}`
-//! and `POST /v1/sync/{groups|events|resources}`, on the sync engine that
-//! serves every kind of listing (`crate::listing::sync`).
+//! Bulk sync, `POST /v1/sync/{groups|events|resources}`, on the sync engine
+//! that serves every kind of listing (`crate::listing::sync`).
 
 pub mod handlers;
 
