@@ -2,6 +2,7 @@
 
 mod problems;
 mod refine;
+mod rules;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};

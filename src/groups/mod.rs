@@ -1,9 +1,12 @@
 //! Support groups: the heart of the directory.
 
+pub mod derived;
 pub mod dto;
+pub mod filters;
 pub mod handlers;
 pub mod meetings;
 pub mod queries;
+pub mod row;
 pub mod search;
 
 /// Routes of `/v1/groups`, and of a group's events and meetings.
