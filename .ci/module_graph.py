@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Top-level modules of src/ and what each imports (`crate::<module>`).
 
-Fails (exit 1) when the graph has a cycle other than the ones allowed below,
-printing each cycle; `--dot` prints the graph. Comments and `#[cfg(test)]`
+Fails (exit 1) when the graph has a cycle other than the one allowed below,
+or when a module imports one of a higher layer (see LAYERS), printing each;
+`--dot` prints the graph. Comments and `#[cfg(test)]`
 modules are left out: unit tests may reach anywhere.
 """
 import re
@@ -13,6 +14,19 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 # The state every handler receives holds the keys that `auth` checks tokens
 # with, and `auth` extracts callers from that state: one pair, by design.
 ALLOWED = {frozenset({"state", "auth"})}
+
+# The layers, lowest first (ARCHITECTURE.md): a module may import its own
+# layer and the ones below, never one above.
+LAYERS = [
+    ("foundation", {"error", "config", "vocab", "validate", "pagination", "recurrence",
+                    "geo", "shape", "middleware", "http"}),
+    ("storage", {"db", "changelog", "search"}),
+    ("requests", {"extract", "merge", "auth", "state", "idempotency", "cache"}),
+    ("listing layer", {"listing"}),
+    ("resources", {"organizations", "groups", "events", "resources", "taxonomies", "health"}),
+    ("features", {"calendar", "changes", "sync", "maintenance", "seed"}),
+    ("registries", {"openapi", "startup", "cli"}),
+]
 
 
 def top_modules():
@@ -84,6 +98,28 @@ def cycles(edges):
     return out
 
 
+def layer_of(module):
+    for i, (_, members) in enumerate(LAYERS):
+        if module in members:
+            return i
+    return None
+
+
+def upward(edges):
+    """Imports of a module from a higher layer; modules in no layer."""
+    out = []
+    for m in sorted(edges):
+        lm = layer_of(m)
+        if lm is None:
+            out.append(f"{m} is in no layer: add it to LAYERS in {Path(__file__).name}")
+            continue
+        for t in sorted(edges[m]):
+            lt = layer_of(t)
+            if lt is not None and lt > lm:
+                out.append(f"{m} ({LAYERS[lm][0]}) imports {t} ({LAYERS[lt][0]})")
+    return out
+
+
 def main():
     edges = graph()
     if "--dot" in sys.argv:
@@ -94,8 +130,11 @@ def main():
         print("}")
         return 0
     bad = [c for c in cycles(edges) if frozenset(c) not in ALLOWED]
-    if not bad:
-        print(f"module graph: {len(edges)} top-level modules, no cycle")
+    up = upward(edges)
+    for line in up:
+        print("layering:", line)
+    if not bad and not up:
+        print(f"module graph: {len(edges)} top-level modules in {len(LAYERS)} layers, no cycle, no upward import")
         return 0
     for comp in bad:
         print("cycle between top-level modules:", ", ".join(comp))
@@ -103,7 +142,7 @@ def main():
         for m in comp:
             inside = sorted(edges[m] & members)
             print(f"  {m} -> {', '.join(inside)}")
-    return 1
+    return 1 if (bad or up) else 0
 
 
 if __name__ == "__main__":

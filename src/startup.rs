@@ -49,11 +49,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::changes::configure),
     )
     .service(
-        crate::routes::resource("/healthz", "GET, HEAD")
-            .route(web::get().to(crate::health::healthz)),
+        crate::http::resource("/healthz", "GET, HEAD").route(web::get().to(crate::health::healthz)),
     )
     .service(
-        crate::routes::resource("/readyz", "GET, HEAD").route(web::get().to(crate::health::readyz)),
+        crate::http::resource("/readyz", "GET, HEAD").route(web::get().to(crate::health::readyz)),
     )
     .service(
         SwaggerUi::new("/docs/{_:.*}")

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::routes::{read_response, resource};
+use crate::http::{read_response, resource};
 use crate::state::AppState;
 use crate::vocab::*;
 

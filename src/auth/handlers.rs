@@ -13,7 +13,7 @@ use crate::extract::{is_json, parse_json, RawBody};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::routes::resource("/auth/token", "POST").route(web::post().to(issue_token)));
+    cfg.service(crate::http::resource("/auth/token", "POST").route(web::post().to(issue_token)));
 }
 
 /// The operations [`configure`] routes, for the OpenAPI document.

@@ -10,9 +10,9 @@ use crate::events::queries::{self as event_queries, Event, EventFilter};
 use crate::extract::{uuid_path, Query};
 use crate::groups::queries::Group;
 use crate::groups::search::GroupSearch;
+use crate::http::{read_response, resource};
 use crate::listing::store;
 use crate::pagination::PageRequest;
-use crate::routes::{read_response, resource};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

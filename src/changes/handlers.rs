@@ -13,11 +13,11 @@ use crate::events::queries::Event;
 use crate::extract::{str_list, Query};
 use crate::groups::dto::GroupResponse;
 use crate::groups::queries::Group;
+use crate::http::{read_response, resource};
 use crate::listing::store;
 use crate::pagination::{Cursor, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::resources::dto::ResourceResponse;
 use crate::resources::queries::Resource;
-use crate::routes::{read_response, resource};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

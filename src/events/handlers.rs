@@ -11,10 +11,10 @@ use super::queries::{self, Event, EventFilter};
 use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
+use crate::http::{read_response, resource};
 use crate::listing::{handlers, store};
 use crate::pagination::{next_link, split_page, Cursor, PageRequest};
 use crate::recurrence::{check_window, OccurrenceTimes, Window, MAX_OCCURRENCES_PER_LISTING};
-use crate::routes::{read_response, resource};
 use crate::state::AppState;
 use crate::vocab::*;
 

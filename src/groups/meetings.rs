@@ -14,10 +14,10 @@ use crate::error::{ApiError, Problem};
 use crate::events::dto::EventPage;
 use crate::events::queries::{self as event_queries, Event, EventFilter};
 use crate::extract::{uuid_path, Query};
+use crate::http::{read_response, resource};
 use crate::listing::store;
 use crate::pagination::{next_link, split_page, PageRequest};
 use crate::recurrence::{check_window, OccurrenceTimes, MAX_OCCURRENCES_PER_LISTING};
-use crate::routes::{read_response, resource};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -9,8 +9,8 @@ use super::{store, sync, Listing};
 use crate::auth::{Caller, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{is_json, parse_json, uuid_path, RawBody};
+use crate::http::read_response;
 use crate::middleware::IfMatch;
-use crate::routes::read_response;
 use crate::state::AppState;
 
 /// The organization a write is for: the caller's, with the write scope.

@@ -11,8 +11,8 @@ use super::queries;
 use crate::auth::{clients, Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, Query, RawBody};
+use crate::http::{read_response, resource};
 use crate::pagination::{next_link, split_page, Cursor, PageRequest};
-use crate::routes::{read_response, resource};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

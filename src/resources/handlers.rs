@@ -10,9 +10,9 @@ use super::queries::{self, Resource, ResourceFilter};
 use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
+use crate::http::{read_response, resource};
 use crate::listing::{handlers, store};
 use crate::pagination::{next_link, split_page, PageRequest};
-use crate::routes::{read_response, resource};
 use crate::state::AppState;
 use crate::vocab::*;
 

@@ -14,11 +14,11 @@ use crate::events::queries::Event;
 use crate::extract::{Query, RawBodyLimited, MAX_SYNC_BODY_BYTES};
 use crate::groups::dto::GroupWrite;
 use crate::groups::queries::Group;
+use crate::http::resource;
 use crate::listing::sync::{bulk, SyncRequest, SyncResult, MAX_SYNC_ITEMS};
 use crate::listing::Listing;
 use crate::resources::dto::ResourceWrite;
 use crate::resources::queries::Resource;
-use crate::routes::resource;
 use crate::state::AppState;
 
 type SyncBody = RawBodyLimited<MAX_SYNC_BODY_BYTES>;

@@ -1,4 +1,6 @@
-//! Routing helpers shared by the resource modules.
+//! HTTP helpers shared by the resource modules: resources that answer `405`
+//! with `Allow`, and the headers of public reads. (The routes themselves are
+//! declared by each module's `configure`, gathered in `crate::startup`.)
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpResponse, HttpResponseBuilder, Resource};
