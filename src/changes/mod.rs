@@ -4,6 +4,3 @@
 pub mod handlers;
 
 pub use handlers::configure;
-
-// Until the integration tests call it from `changelog`.
-pub use crate::changelog::prune;

@@ -1,7 +1,7 @@
 //! The public group search: filters, keywords, nearby, meeting times, sorts
 //! with keyset cursors, totals and facet counts, as one SQL query per need
 //! over both backends. Every filter has an index (see the migrations and
-//! `tests/api/discovery.rs`, which checks the plans).
+//! `tests/api/groups/search/query_plans.rs`, which checks the plans).
 
 use std::collections::BTreeMap;
 

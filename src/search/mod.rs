@@ -9,8 +9,6 @@ use crate::error::{ApiError, FieldError};
 use crate::vocab::{Topic, Vocabulary};
 
 pub use crate::db::sql::{Bind, SqlBuilder};
-// Until the integration tests import it from `geo`.
-pub use crate::geo::Near;
 
 /// At most this many words of `q` are searched.
 const MAX_WORDS: usize = 16;

@@ -1,29 +1,20 @@
 //! Black-box tests of the Circles API: each test spawns the service on a
 //! random port over its own database (PostgreSQL when `TEST_DATABASE_URL` is
 //! set, SQLite otherwise) and talks HTTP to it.
+//!
+//! One folder per resource, files named by endpoint or operation;
+//! `cross_cutting/` holds what spans endpoints. See README.md.
 
 mod auth;
-mod calendar;
+mod calendars;
 mod changes;
-mod concurrency;
-mod crash;
-mod discovery;
+mod cross_cutting;
 mod events;
-mod fuzz_findings;
+mod groups;
 mod helpers;
-mod idempotency;
-mod merge_patch;
-mod occurrences;
-mod openapi;
 mod operations;
-mod pagination;
-mod preconditions;
+mod organizations;
 mod resources;
-mod schedule_limits;
 mod seed;
 mod sync;
 mod taxonomies;
-mod tenancy;
-mod validation;
-mod visibility;
-mod walkthrough;
