@@ -262,9 +262,14 @@ pub async fn response_cache(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     if req.method() != Method::GET && req.method() != Method::OPTIONS {
-        // A write (whatever its outcome) may change what reads answer.
+        // A write may change what reads answer, unless it was refused: a
+        // 4xx commits nothing (bad input, no token, no such route, a failed
+        // precondition), and anyone can send one, so it must not empty the
+        // cache. A 5xx may come after a commit, so it does.
         let res = next.call(req).await?;
-        cache.invalidate();
+        if !res.status().is_client_error() {
+            cache.invalidate();
+        }
         return Ok(res.map_into_boxed_body());
     }
     if !cacheable_request(&req) {

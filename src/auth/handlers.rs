@@ -61,11 +61,7 @@ fn oauth(status: StatusCode, error: &'static str, description: impl Into<String>
 
 /// Credentials from `Authorization: Basic` (form-urlencoded id and secret).
 fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiError> {
-    let Some(value) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = super::authorization(req)?.and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };
     let Some(encoded) = value

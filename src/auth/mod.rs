@@ -53,8 +53,23 @@ pub struct Authenticated(pub Caller);
 /// A verified bearer token if one was sent (an invalid one is still a 401).
 pub struct MaybeAuthenticated(pub Option<Caller>);
 
+/// The `Authorization` header, if one was sent. Two are refused (`400`):
+/// which one counts would be a guess, and a proxy and the service could
+/// guess differently.
+pub fn authorization(req: &HttpRequest) -> Result<Option<&header::HeaderValue>, ApiError> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::BadRequest {
+            code: "duplicate_authorization",
+            detail: "send one `Authorization` header, not several".into(),
+        });
+    }
+    Ok(first)
+}
+
 fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let Some(value) = authorization(req)? else {
         return Ok(None);
     };
     let value = value

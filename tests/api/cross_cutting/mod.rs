@@ -7,6 +7,7 @@
 mod caching;
 mod concurrency;
 mod crash;
+mod defences;
 mod fuzz_findings;
 mod http;
 mod idempotency;
