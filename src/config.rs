@@ -41,6 +41,11 @@ pub struct Config {
     pub response_cache_seconds: u32,
     /// Memory bound of that cache, in MiB.
     pub response_cache_mb: u32,
+    /// The service's public base URL (`https://api.example.org`), for
+    /// absolute links; without it, links are relative. Never taken from a
+    /// request's `Host` or `X-Forwarded-Host`, which anyone can set and a
+    /// cache would then serve to everyone.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +146,54 @@ impl Config {
             cache_max_age: parsed("CIRCLES_CACHE_MAX_AGE", 60u32)?,
             response_cache_seconds: parsed("CIRCLES_RESPONSE_CACHE_SECONDS", 5u32)?,
             response_cache_mb: parsed("CIRCLES_RESPONSE_CACHE_MB", 32u32)?,
+            public_url: public_url(var("CIRCLES_PUBLIC_URL"))?,
         })
+    }
+}
+
+/// A public base URL: `http` or `https`, a host, no query or fragment; the
+/// trailing `/` dropped.
+fn public_url(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(v) = value else { return Ok(None) };
+    let bad = |m: &str| ConfigError {
+        name: "CIRCLES_PUBLIC_URL",
+        message: format!("`{v}`: {m}"),
+    };
+    let u = url::Url::parse(v.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(bad(
+            "must be an http or https URL such as `https://api.example.org`",
+        ));
+    }
+    if u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
+        return Err(bad("must have no query, fragment or credentials"));
+    }
+    Ok(Some(u.as_str().trim_end_matches('/').to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn public_urls() {
+        let ok = |v: &str| public_url(Some(v.into())).unwrap();
+        assert_eq!(
+            ok("https://api.example.org/"),
+            Some("https://api.example.org".into())
+        );
+        assert_eq!(
+            ok("http://127.0.0.1:8080/circles"),
+            Some("http://127.0.0.1:8080/circles".into())
+        );
+        for bad in [
+            "ftp://x.org",
+            "api.example.org",
+            "https://x.org/?a=1",
+            "https://u:p@x.org",
+        ] {
+            assert!(public_url(Some(bad.into())).is_err(), "{bad}");
+        }
+        assert_eq!(public_url(None).unwrap(), None);
     }
 }

@@ -106,9 +106,11 @@ pub fn split_page<T>(
 }
 
 /// The `Link` header value pointing at the next page: the same request with
-/// its `cursor` replaced.
-pub fn next_link(req: &HttpRequest, next_cursor: &str) -> String {
-    let info = req.connection_info();
+/// its `cursor` replaced; absolute under `public_url` (the configured
+/// `CIRCLES_PUBLIC_URL`), else relative (RFC 8288 resolves it against the
+/// request). Never built from `Host` or `X-Forwarded-Host`: the response
+/// cache (and any CDN) would serve a link to a host an attacker chose.
+pub fn next_link(req: &HttpRequest, public_url: Option<&str>, next_cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes())
             .filter(|(k, _)| k != "cursor")
@@ -119,9 +121,8 @@ pub fn next_link(req: &HttpRequest, next_cursor: &str) -> String {
         .extend_pairs(pairs)
         .finish();
     format!(
-        "<{}://{}{}?{}>; rel=\"next\"",
-        info.scheme(),
-        info.host(),
+        "<{}{}?{}>; rel=\"next\"",
+        public_url.unwrap_or_default(),
         req.path(),
         query
     )

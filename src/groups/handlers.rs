@@ -278,7 +278,10 @@ pub async fn list_groups(
         .await?;
     let mut res = read_response(state.config.cache_max_age, false);
     if let Some(c) = &next_cursor {
-        res.insert_header((header::LINK, next_link(&req, c)));
+        res.insert_header((
+            header::LINK,
+            next_link(&req, state.config.public_url.as_deref(), c),
+        ));
     }
     Ok(res.json(GroupPage {
         data,

@@ -93,7 +93,10 @@ pub async fn list_group_events(
         .await?;
     let mut res = read_response(state.config.cache_max_age, caller.0.is_some());
     if let Some(c) = &next_cursor {
-        res.insert_header((header::LINK, next_link(&req, c)));
+        res.insert_header((
+            header::LINK,
+            next_link(&req, state.config.public_url.as_deref(), c),
+        ));
     }
     Ok(res.json(EventPage { data, next_cursor }))
 }

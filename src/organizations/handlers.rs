@@ -92,7 +92,10 @@ pub async fn list_organizations(
         .collect::<Result<Vec<_>, _>>()?;
     let mut res = read_response(state.config.cache_max_age, false);
     if let Some(c) = &next_cursor {
-        res.insert_header((header::LINK, next_link(&req, c)));
+        res.insert_header((
+            header::LINK,
+            next_link(&req, state.config.public_url.as_deref(), c),
+        ));
     }
     Ok(res.json(OrganizationPage { data, next_cursor }))
 }

@@ -161,7 +161,10 @@ pub async fn list_resources(
         .await?;
     let mut res = read_response(state.config.cache_max_age, false);
     if let Some(c) = &next_cursor {
-        res.insert_header((header::LINK, next_link(&req, c)));
+        res.insert_header((
+            header::LINK,
+            next_link(&req, state.config.public_url.as_deref(), c),
+        ));
     }
     Ok(res.json(ResourcePage { data, next_cursor }))
 }

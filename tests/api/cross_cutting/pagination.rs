@@ -16,8 +16,11 @@ fn next_link(reply: &Reply) -> Option<String> {
     Some(link[start..end].to_owned())
 }
 
+/// The `cursor` of a `Link` URL, resolved against the request's (it is
+/// relative unless `CIRCLES_PUBLIC_URL` is set).
 fn cursor_param(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).expect("the Link URL is absolute");
+    let base = url::Url::parse("http://127.0.0.1/v1/groups").unwrap();
+    let u = base.join(url).expect("the Link URL resolves");
     u.query_pairs()
         .find(|(k, _)| k == "cursor")
         .map(|(_, v)| v.into_owned())
@@ -59,7 +62,9 @@ async fn walking_cursors_sees_every_group_once_while_groups_are_added() {
                 assert_eq!(data.len(), 7, "a page before the last is full");
                 assert!(l.contains("cursor="), "Link: {l}");
                 assert_eq!(cursor_param(l).as_deref(), Some(c.as_str()), "Link: {l}");
-                let pairs: HashMap<String, String> = url::Url::parse(l)
+                let pairs: HashMap<String, String> = url::Url::parse("http://127.0.0.1")
+                    .unwrap()
+                    .join(l)
                     .unwrap()
                     .query_pairs()
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -79,7 +84,7 @@ async fn walking_cursors_sees_every_group_once_while_groups_are_added() {
                     Some("anxiety,grief"),
                     "Link: {l}"
                 );
-                url = l.clone();
+                url = app.url(l);
             }
             _ => panic!("next_cursor {next:?} but Link {link:?}"),
         }
@@ -140,11 +145,49 @@ async fn organizations_are_paged_too() {
             (None, None) => break,
             (Some(c), Some(l)) => {
                 assert_eq!(cursor_param(&l).as_deref(), Some(c));
-                url = l;
+                // Relative (no CIRCLES_PUBLIC_URL): resolved against the request.
+                url = app.url(&l);
             }
             (c, l) => panic!("next_cursor {c:?} but Link {l:?}"),
         }
     }
     assert_eq!(seen.len(), 5, "{seen:?}");
     assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), ids);
+}
+
+/// `X-Forwarded-Host` (or `Host`) never makes it into a link: the response
+/// cache served such a link to everyone for up to 10 s (a CDN, 60 s).
+/// Absolute links come from `CIRCLES_PUBLIC_URL` only.
+#[tokio::test]
+async fn links_never_name_a_host_the_client_chose() {
+    for public_url in [None, Some("https://api.circles.example")] {
+        let app = crate::helpers::spawn_app_with(|c| {
+            c.response_cache_seconds = 30;
+            c.public_url = public_url.map(str::to_owned);
+        })
+        .await;
+        let org = app.org("Linked").await;
+        for i in 0..3 {
+            app.published_group(&org.token, json!({"name": format!("Linked {i}")}))
+                .await;
+        }
+        for _ in 0..2 {
+            let res = app
+                .client
+                .get(app.url("/v1/groups?limit=1"))
+                .header("x-forwarded-host", "evil.example")
+                .header("x-forwarded-proto", "http")
+                .header("forwarded", "host=evil.example;proto=http")
+                .send()
+                .await
+                .unwrap();
+            let reply = Reply::from(res).await;
+            let link = next_link(&reply).expect("a next page");
+            assert!(!link.contains("evil"), "{link}");
+            match public_url {
+                Some(base) => assert!(link.starts_with(&format!("{base}/v1/groups?")), "{link}"),
+                None => assert!(link.starts_with("/v1/groups?"), "{link}"),
+            }
+        }
+    }
 }

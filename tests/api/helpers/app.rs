@@ -81,6 +81,7 @@ pub fn test_config(database_url: String, data_dir: std::path::PathBuf) -> Config
         // turns it on.
         response_cache_seconds: 0,
         response_cache_mb: 32,
+        public_url: None,
     }
 }
 
