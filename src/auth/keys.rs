@@ -145,7 +145,10 @@ impl JwtKeys {
         jsonwebtoken::encode(&header, &claims, &self.encoding).expect("HS256 signing cannot fail")
     }
 
-    /// Check signature, algorithm, key id, expiry, issuer and audience.
+    /// Check signature, algorithm, key id, expiry, not-before, issuer and
+    /// audience, and that the token lives no longer than the tokens this
+    /// service issues (a token signed with a leaked key cannot be made to
+    /// last a year).
     pub fn verify(&self, token: &str) -> Result<Claims, Refusal> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed")?;
         if header.alg != Algorithm::HS256 {
@@ -160,15 +163,24 @@ impl JwtKeys {
         validation.leeway = 30;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => "the token has expired",
+                ErrorKind::ImmatureSignature => "the token is not valid yet (`nbf`)",
                 ErrorKind::InvalidAudience => "the token is for another audience",
                 ErrorKind::InvalidIssuer => "the token is from another issuer",
                 ErrorKind::InvalidSignature => "the token's signature is invalid",
                 _ => "the token is invalid",
-            })
+            })?;
+        if claims.exp - claims.iat > self.ttl_seconds {
+            return Err("the token lives longer than the tokens this service issues");
+        }
+        if claims.iat > chrono::Utc::now().timestamp() + 30 {
+            return Err("the token was issued in the future (`iat`)");
+        }
+        Ok(claims)
     }
 }

@@ -241,3 +241,42 @@ async fn scopes_limit_what_a_token_may_do() {
         .await
         .expect(200);
 }
+
+/// A token signed with the right key is still refused when it is not valid
+/// yet (`nbf`), was issued in the future, or lives longer than the tokens the
+/// service issues (900 s in tests): a leaked key cannot mint a year-long
+/// token. Before, `nbf` was not checked and any lifetime was accepted.
+#[tokio::test]
+async fn tokens_not_yet_valid_or_too_long_lived_are_401() {
+    let app = spawn_app().await;
+    let org = app.org("Lifetimes").await;
+    let now = chrono::Utc::now().timestamp();
+    for (what, patch) in [
+        ("nbf an hour ahead", json!({"nbf": now + 3600})),
+        (
+            "issued an hour ahead",
+            json!({"iat": now + 3600, "exp": now + 3900}),
+        ),
+        (
+            "a year-long token",
+            json!({"iat": now, "exp": now + 365 * 86_400}),
+        ),
+        ("a 901 s token", json!({"iat": now - 1, "exp": now + 900})),
+    ] {
+        let mut c = claims(&org);
+        crate::helpers::merge(&mut c, &patch);
+        let token = forge(&c, Some(JWT_KID), JWT_SECRET);
+        assert_refused(&app, &org, Some(&token), what).await;
+    }
+    // The longest the service issues, and a past `nbf`, are fine.
+    let mut c = claims(&org);
+    crate::helpers::merge(
+        &mut c,
+        &json!({"iat": now, "exp": now + 900, "nbf": now - 10}),
+    );
+    app.create_group(
+        &forge(&c, Some(JWT_KID), JWT_SECRET),
+        &group_body(json!({})),
+    )
+    .await;
+}
