@@ -65,22 +65,43 @@ pub(super) fn slots_sql(id: &str, slots: &[(u32, u32, u32)]) -> QueryResult<Stri
     Ok(sql)
 }
 
-/// A validated group with everything derived from it (its columns, next
-/// meeting and meeting slots), computed before any write transaction:
-/// expanding a schedule never happens while the write lock is held.
+/// A validated group and what it derives (its columns, next meeting and
+/// meeting slots). Deriving expands the schedule, so it happens once, on
+/// demand, and the writers ask for it before their write transaction
+/// ([`crate::listing::Listing::derive`]): never while the write lock is
+/// held, and never for a synced group that turns out unchanged.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub write: GroupWrite,
+    derived: std::sync::OnceLock<Derived>,
+}
+
+/// What a group's write derives.
+#[derive(Debug, Clone)]
+pub(super) struct Derived {
     pub(super) cols: GroupColumns,
     pub(super) slots: Vec<(u32, u32, u32)>,
 }
 
 impl Prepared {
-    /// Derive the columns of a validated group.
+    /// A validated group, its derived values not computed yet.
     pub fn new(write: GroupWrite) -> Result<Prepared, ApiError> {
-        let cols = GroupColumns::from_write(&write)?;
-        let slots = meeting_slots(&write, Utc::now());
-        Ok(Prepared { write, cols, slots })
+        Ok(Prepared {
+            write,
+            derived: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The derived values, computed on first use.
+    pub(super) fn derived(&self) -> Result<&Derived, ApiError> {
+        if let Some(d) = self.derived.get() {
+            return Ok(d);
+        }
+        let d = Derived {
+            cols: GroupColumns::from_write(&self.write)?,
+            slots: meeting_slots(&self.write, Utc::now()),
+        };
+        Ok(self.derived.get_or_init(|| d))
     }
 }
 
@@ -132,11 +153,15 @@ pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, Api
     let derived = rows
         .iter()
         .zip(store::writes::<Group>(conn, &rows)?)
-        .map(|(r, w)| Ok((r, Prepared::new(w)?)))
+        .map(|(r, w)| {
+            let p = Prepared::new(w)?;
+            p.derived()?;
+            Ok((r, p))
+        })
         .collect::<Result<Vec<_>, ApiError>>()?;
     crate::db::write_transaction(conn, |conn| {
         for (r, p) in &derived {
-            let cols = &p.cols;
+            let cols = &p.derived()?.cols;
             let written = diesel::update(
                 support_groups::table
                     .find(&r.id)
@@ -151,7 +176,7 @@ pub fn refresh_derived(conn: &mut DbConnection, limit: i64) -> Result<usize, Api
             ))
             .execute(conn)?;
             if written == 1 {
-                conn.batch_execute(&slots_sql(&r.id, &p.slots)?)?;
+                conn.batch_execute(&slots_sql(&r.id, &p.derived()?.slots)?)?;
             }
         }
         Ok::<_, ApiError>(())

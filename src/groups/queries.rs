@@ -23,6 +23,7 @@ impl Listing for Group {
     const KIND: ListingType = ListingType::Group;
     const TABLE: &'static str = "support_groups";
     const NOUN: &'static str = "group";
+    const FINGERPRINT_COLUMN: Option<&'static str> = Some("content_hash");
     const JOINS: &'static [JoinTable] = &[
         ("group_topics", "group_id", "topic"),
         ("group_languages", "group_id", "language"),
@@ -75,7 +76,11 @@ impl Listing for Group {
     ) -> Result<GroupResponse, ApiError> {
         r.to_response(&Attributes::from_joins(joins)?, org, privileged)
     }
+    fn derive(p: &Prepared) -> Result<(), ApiError> {
+        p.derived().map(drop)
+    }
     fn insert_row(conn: &mut DbConnection, id: &str, org: &str, p: &Prepared) -> QueryResult<()> {
+        let cols = &derived(p)?.cols;
         let now = Utc::now().naive_utc();
         diesel::insert_into(support_groups::table)
             .values((
@@ -84,7 +89,7 @@ impl Listing for Group {
                 support_groups::version.eq(1i64),
                 support_groups::created_at.eq(now),
                 support_groups::updated_at.eq(now),
-                &p.cols,
+                cols,
             ))
             .execute(conn)
             .map(drop)
@@ -92,7 +97,7 @@ impl Listing for Group {
     fn update_row(conn: &mut DbConnection, id: &str, p: &Prepared) -> QueryResult<()> {
         diesel::update(support_groups::table.find(id))
             .set((
-                &p.cols,
+                &derived(p)?.cols,
                 support_groups::version.eq(support_groups::version + 1i64),
                 support_groups::updated_at.eq(Utc::now().naive_utc()),
             ))
@@ -100,9 +105,13 @@ impl Listing for Group {
             .map(drop)
     }
     fn derived_sql(id: &str, p: &Prepared) -> QueryResult<String> {
-        slots_sql(id, &p.slots)
+        slots_sql(id, &derived(p)?.slots)
     }
-    fn stored_fingerprint(r: &GroupRow) -> Option<&str> {
-        r.content_hash.as_deref()
-    }
+}
+
+/// The derived values of a write, as a database error if they cannot be
+/// computed (they can: only serializing a validated body could fail).
+fn derived(p: &Prepared) -> QueryResult<&super::derived::Derived> {
+    p.derived()
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
 }

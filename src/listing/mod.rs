@@ -90,6 +90,12 @@ pub trait Listing: Sized + 'static {
         privileged: bool,
     ) -> Result<Self::Response, ApiError>;
 
+    /// Compute what the write derives (expanding a schedule) before the write
+    /// transaction; a kind whose `prepare` derived everything has nothing
+    /// left to do.
+    fn derive(_p: &Self::Prepared) -> Result<(), ApiError> {
+        Ok(())
+    }
     /// Insert the row `id` (inside the caller's transaction).
     fn insert_row(
         conn: &mut DbConnection,
@@ -110,9 +116,8 @@ pub trait Listing: Sized + 'static {
     fn check(_conn: &mut DbConnection, _org: &str, _p: &Self::Prepared) -> Result<(), ApiError> {
         Ok(())
     }
-    /// The fingerprint of the stored values, when the row keeps one (groups
-    /// do); otherwise a sync computes it from the stored values.
-    fn stored_fingerprint(_row: &Self::Row) -> Option<&str> {
-        None
-    }
+    /// The column that keeps the fingerprint of the stored values, if the
+    /// kind keeps one (groups do); otherwise a sync computes it from the
+    /// stored values.
+    const FINGERPRINT_COLUMN: Option<&'static str> = None;
 }

@@ -314,6 +314,7 @@ pub fn create<L: Listing>(
     org: &str,
     p: &L::Prepared,
 ) -> Result<L::Row, ApiError> {
+    L::derive(p)?;
     write_transaction(conn, |conn| {
         let id = insert::<L>(conn, org, p)?;
         find_owned::<L>(conn, &id, org)?
@@ -348,6 +349,11 @@ pub fn update<L: Listing>(
         changelog::record(conn, L::KIND, id, org)?;
         find_owned::<L>(conn, id, org)?
             .ok_or_else(|| ApiError::internal(format!("{} vanished after update", L::NOUN)))
+    };
+    let change = |w: L::Write| {
+        let p = change(w)?;
+        L::derive(&p)?;
+        Ok(p)
     };
     update_outside_lock(conn, L::TABLE, id, precondition, read, change, write)
 }

@@ -17,36 +17,28 @@ use crate::middleware::IfMatch;
 /// version.
 pub type Existing = std::collections::HashMap<String, (String, String, i64)>;
 
-/// The live listings of `org` with these external ids, by external id: one
-/// query for the rows, one for their join values where the row keeps no
-/// fingerprint.
+/// The live listings of `org` with these external ids, by external id, with
+/// the fingerprint of their stored values: from its column where the kind
+/// keeps one, else computed from the rows and their join values (two
+/// queries).
 pub fn existing<L: Listing>(
     conn: &mut DbConnection,
     org: &str,
     exts: &[String],
 ) -> Result<Existing, ApiError> {
-    let rows = store::find_many_by_external_id::<L>(conn, org, exts)?;
-    let unknown: Vec<L::Row> = rows
-        .iter()
-        .filter(|r| L::stored_fingerprint(r).is_none())
-        .cloned()
-        .collect();
-    let mut computed = std::collections::HashMap::new();
-    for (r, w) in unknown.iter().zip(store::writes::<L>(conn, &unknown)?) {
-        computed.insert(L::meta(r).id.to_owned(), fingerprint(&w)?);
+    if let Some(column) = L::FINGERPRINT_COLUMN {
+        return stored_fingerprints::<L>(conn, org, exts, column);
     }
+    let rows = store::find_many_by_external_id::<L>(conn, org, exts)?;
     let mut out = Existing::new();
-    for r in &rows {
+    for (r, w) in rows.iter().zip(store::writes::<L>(conn, &rows)?) {
         let m = L::meta(r);
-        let (Some(ext), Some(hash)) = (
-            m.external_id.map(str::to_owned),
-            L::stored_fingerprint(r)
-                .map(str::to_owned)
-                .or_else(|| computed.get(m.id).cloned()),
-        ) else {
-            continue;
-        };
-        out.insert(ext, (m.id.to_owned(), hash, m.version));
+        if let Some(ext) = m.external_id {
+            out.insert(
+                ext.to_owned(),
+                (m.id.to_owned(), fingerprint(&w)?, m.version),
+            );
+        }
     }
     Ok(out)
 }
@@ -273,6 +265,17 @@ pub fn bulk<L: Listing>(
         .iter()
         .filter_map(|(_, p)| L::external_id(L::write_of(p)).map(str::to_owned))
         .collect();
+    // What new and changed items derive (expanding schedules) is computed
+    // before the write lock; a read outside the transaction says which
+    // items those are (the transaction reads again and is what counts).
+    let before = existing::<L>(conn, org, &exts)?;
+    for (_, p) in &prepared {
+        let w = L::write_of(p);
+        let stored = L::external_id(w).and_then(|e| before.get(e));
+        if stored.is_none_or(|(_, hash, _)| *hash != fingerprint(w).unwrap_or_default()) {
+            L::derive(p)?;
+        }
+    }
     // Fast path: no savepoints; any failing write rolls the whole batch back
     // and the batch is replayed with a savepoint per item, which isolates the
     // failures (or, with `atomic`, reports them all and applies nothing).
@@ -460,6 +463,7 @@ fn create_id<L: Listing>(
     org: &str,
     p: &L::Prepared,
 ) -> Result<String, ApiError> {
+    L::derive(p)?;
     crate::db::write_transaction(conn, |conn| store::insert::<L>(conn, org, p))
 }
 
@@ -473,4 +477,46 @@ fn replace<L: Listing>(
     let row = store::update::<L>(conn, org, id, precondition, |_| Ok(p.clone()))?;
     let m = L::meta(&row);
     Ok((m.id.to_owned(), m.version))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    external_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    version: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    fingerprint: Option<String>,
+}
+
+/// [`existing`] for a kind that keeps its fingerprint in a column: four
+/// columns of the rows, one query per 500 external ids. A row without one
+/// (written before the column) compares as changed.
+fn stored_fingerprints<L: Listing>(
+    conn: &mut DbConnection,
+    org: &str,
+    exts: &[String],
+    column: &str,
+) -> Result<Existing, ApiError> {
+    use crate::db::sql::{Bind, SqlBuilder};
+    let mut out = Existing::new();
+    for chunk in exts.chunks(500) {
+        let mut b = SqlBuilder::new(conn);
+        let org = b.param(Bind::Text(org.to_owned()));
+        let list = b.in_list(chunk.iter().map(|e| Bind::Text(e.clone())));
+        b.push(&format!(
+            "SELECT external_id, id, version, {column} AS fingerprint FROM {} \
+             WHERE organization_id = {org} AND external_id {list} AND deleted_at IS NULL",
+            L::TABLE
+        ));
+        for r in b.load::<Stored>(conn)? {
+            out.insert(
+                r.external_id,
+                (r.id, r.fingerprint.unwrap_or_default(), r.version),
+            );
+        }
+    }
+    Ok(out)
 }
