@@ -174,7 +174,38 @@ impl Rule {
 /// the policy of `parse`, at least one meeting, and never more than
 /// [`MAX_GAP_DAYS`] between two (checked over its first three years, from
 /// which a rule repeats, but for 29 February, which the gap refuses).
+///
+/// Walking three years of a series costs up to a few thousand occurrences,
+/// and a partner re-syncing its directory sends the same schedules again
+/// and again: verdicts are remembered (the last [`REMEMBERED`] of them).
 pub fn check_rule(rule: &str, start_local: NaiveDateTime, tz: chrono_tz::Tz) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Verdicts = HashMap<(String, NaiveDateTime, chrono_tz::Tz), Result<(), String>>;
+    static SEEN: OnceLock<Mutex<Verdicts>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    let key = (rule.to_owned(), start_local, tz);
+    if let Some(v) = seen.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return v;
+    }
+    let verdict = check_rule_uncached(rule, start_local, tz);
+    if let Ok(mut m) = seen.lock() {
+        if m.len() >= REMEMBERED {
+            m.clear();
+        }
+        m.insert(key, verdict.clone());
+    }
+    verdict
+}
+
+/// How many verdicts of [`check_rule`] are remembered.
+const REMEMBERED: usize = 10_000;
+
+fn check_rule_uncached(
+    rule: &str,
+    start_local: NaiveDateTime,
+    tz: chrono_tz::Tz,
+) -> Result<(), String> {
     let r = parse(rule, start_local, tz)?;
     let horizon = start_local + Duration::days(3 * 365 + 1);
     let found = r
