@@ -313,21 +313,6 @@ pub fn join_rows_sql(owner: &str, tables: &[JoinRows<'_>], fresh: bool) -> Query
     Ok(sql)
 }
 
-/// Replace a listing's rows in several join tables in one round trip.
-pub fn replace_join_rows(
-    conn: &mut DbConnection,
-    owner: &str,
-    tables: &[JoinRows<'_>],
-    fresh: bool,
-) -> QueryResult<()> {
-    let sql = join_rows_sql(owner, tables, fresh)?;
-    if sql.is_empty() {
-        Ok(())
-    } else {
-        conn.batch_execute(&sql)
-    }
-}
-
 /// Whether the database answers (used by `/readyz`).
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")

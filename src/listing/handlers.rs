@@ -58,15 +58,13 @@ pub async fn create<L: Listing>(
             let listing = st
                 .db(move |conn| {
                     let row = store::create::<L>(conn, &org, &L::prepare(body)?)?;
-                    store::response::<L>(conn, row, true)
+                    let id = L::meta(&row).id.to_owned();
+                    Ok((id, store::response::<L>(conn, row, true)?))
                 })
                 .await?;
+            let (id, listing) = listing;
             let listing = serde_json::to_value(listing).map_err(ApiError::internal)?;
-            let location = format!(
-                "/v1/{}/{}",
-                L::KIND.plural(),
-                listing["id"].as_str().unwrap_or_default()
-            );
+            let location = format!("/v1/{}/{id}", L::KIND.plural());
             Ok((StatusCode::CREATED, listing, Some(location)))
         },
     )

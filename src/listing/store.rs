@@ -121,27 +121,12 @@ pub fn join_values<L: Listing>(
 /// The statements that replace a listing's join rows (and its derived
 /// tables); with `fresh` (a new listing) there is nothing to delete first.
 fn join_rows_sql<L: Listing>(id: &str, p: &L::Prepared, fresh: bool) -> QueryResult<String> {
-    let owner = sql_token(id)?;
-    let mut sql = String::new();
-    for ((table, owner_col, value_col), values) in
-        L::JOINS.iter().zip(L::join_values(L::write_of(p)))
-    {
-        if !fresh {
-            sql.push_str(&format!(
-                "DELETE FROM {table} WHERE {owner_col} = '{owner}';"
-            ));
-        }
-        if !values.is_empty() {
-            let rows = values
-                .iter()
-                .map(|v| sql_token(v).map(|v| format!("('{owner}', '{v}')")))
-                .collect::<QueryResult<Vec<_>>>()?;
-            sql.push_str(&format!(
-                "INSERT INTO {table} ({owner_col}, {value_col}) VALUES {};",
-                rows.join(", ")
-            ));
-        }
-    }
+    let tables: Vec<crate::db::JoinRows<'_>> = L::JOINS
+        .iter()
+        .zip(L::join_values(L::write_of(p)))
+        .map(|(&(table, owner, value), values)| (table, owner, value, values))
+        .collect();
+    let mut sql = crate::db::join_rows_sql(id, &tables, fresh)?;
     sql.push_str(&L::derived_sql(id, p)?);
     Ok(sql)
 }

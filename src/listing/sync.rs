@@ -203,7 +203,8 @@ pub fn bulk<L: Listing>(
     atomic: bool,
 ) -> Result<SyncResult, ApiError> {
     let mut results: Vec<ItemResult> = Vec::with_capacity(req.upsert.len() + req.delete.len());
-    let mut prepared: Vec<(usize, L::Prepared)> = Vec::new();
+    // Each valid item with the fingerprint of its normalized body.
+    let mut prepared: Vec<(usize, L::Prepared, String)> = Vec::new();
     for (i, value) in req.upsert.into_iter().enumerate() {
         let prefix = format!("upsert[{i}]");
         let raw_external_id = value
@@ -217,10 +218,12 @@ pub fn bulk<L: Listing>(
                     "is required to sync",
                 )]));
             }
-            L::prepare(w)
+            let p = L::prepare(w)?;
+            let hash = fingerprint(L::write_of(&p))?;
+            Ok((p, hash))
         });
         match parsed {
-            Ok(p) => {
+            Ok((p, hash)) => {
                 results.push(ItemResult {
                     index: i,
                     operation: "upsert".into(),
@@ -230,7 +233,7 @@ pub fn bulk<L: Listing>(
                     version: None,
                     problem: None,
                 });
-                prepared.push((i, p));
+                prepared.push((i, p, hash));
             }
             Err(e) => results.push(ItemResult {
                 index: i,
@@ -263,16 +266,15 @@ pub fn bulk<L: Listing>(
     // already exists: unchanged items then cost no query of their own.
     let exts: Vec<String> = prepared
         .iter()
-        .filter_map(|(_, p)| L::external_id(L::write_of(p)).map(str::to_owned))
+        .filter_map(|(_, p, _)| L::external_id(L::write_of(p)).map(str::to_owned))
         .collect();
     // What new and changed items derive (expanding schedules) is computed
     // before the write lock; a read outside the transaction says which
     // items those are (the transaction reads again and is what counts).
     let before = existing::<L>(conn, org, &exts)?;
-    for (_, p) in &prepared {
-        let w = L::write_of(p);
-        let stored = L::external_id(w).and_then(|e| before.get(e));
-        if stored.is_none_or(|(_, hash, _)| *hash != fingerprint(w).unwrap_or_default()) {
+    for (_, p, hash) in &prepared {
+        let stored = L::external_id(L::write_of(p)).and_then(|e| before.get(e));
+        if stored.is_none_or(|(_, stored, _)| stored != hash) {
             L::derive(p)?;
         }
     }
@@ -343,7 +345,7 @@ pub fn bulk<L: Listing>(
 fn apply<L: Listing>(
     conn: &mut DbConnection,
     org: &str,
-    prepared: &[(usize, L::Prepared)],
+    prepared: &[(usize, L::Prepared, String)],
     deletes: &[String],
     first_delete: usize,
     existing: &Existing,
@@ -352,11 +354,10 @@ fn apply<L: Listing>(
     deferred: &mut String,
 ) -> Result<bool, ApiError> {
     let mut failed = false;
-    for (i, p) in prepared {
-        let w = L::write_of(p);
-        let ext = L::external_id(w).unwrap_or_default();
+    for (i, p, hash) in prepared {
+        let ext = L::external_id(L::write_of(p)).unwrap_or_default();
         let outcome = match existing.get(ext) {
-            Some((id, stored, version)) if *stored == fingerprint(w)? => {
+            Some((id, stored, version)) if stored == hash => {
                 Ok((Outcome::Unchanged, id.clone(), *version))
             }
             Some((id, _, _)) => {
