@@ -24,7 +24,7 @@ LAYERS = [
     ("requests", {"extract", "merge", "auth", "state", "idempotency", "cache"}),
     ("listing layer", {"listing"}),
     ("resources", {"organizations", "groups", "events", "resources", "taxonomies", "health"}),
-    ("features", {"calendar", "changes", "sync", "maintenance", "seed"}),
+    ("features", {"calendar", "changes", "maintenance", "seed"}),
     ("registries", {"openapi", "startup", "cli"}),
 ]
 

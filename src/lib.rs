@@ -33,7 +33,6 @@ pub mod seed;
 pub mod shape;
 pub mod startup;
 pub mod state;
-pub mod sync;
 pub mod taxonomies;
 pub mod validate;
 pub mod vocab;

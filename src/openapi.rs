@@ -7,8 +7,12 @@ mod rules;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::events::queries::Event;
+use crate::groups::queries::Group;
+use crate::listing::routes;
+use crate::resources::queries::Resource;
 use crate::{
-    auth, calendar, changes, error, events, groups, health, organizations, resources, sync,
+    auth, calendar, changes, error, events, groups, health, listing, organizations, resources,
     taxonomies, vocab,
 };
 
@@ -45,7 +49,7 @@ support groups; anyone can find them. Reads are public; writes need a bearer tok
         error::Problem, error::FieldError,
         vocab::OrganizationKind, vocab::Topic, vocab::Format, vocab::Enrollment, vocab::Facilitation,
         vocab::RecoveryStage, vocab::SupportType, vocab::CostKind, vocab::Visibility, vocab::ListingStatus,
-        vocab::EventStatus, vocab::ResourceKind, groups::search::GroupSort,
+        vocab::EventStatus, vocab::ResourceKind, groups::search::GroupSort, listing::sync::SyncResult,
     )),
     modifiers(&BearerScheme),
     tags(
@@ -68,6 +72,18 @@ pub struct ApiDoc;
 /// particular, whose `operationId` utoipa 5 would serialize as `operation_id`)
 /// do not survive a trip through them.
 pub fn document() -> serde_json::Value {
+    let mut value = serde_json::to_value(merged()).expect("the OpenAPI document serializes");
+    routes::document::<Group>(&mut value);
+    routes::document::<Event>(&mut value);
+    routes::document::<Resource>(&mut value);
+    problems::conditional_reads(&mut value);
+    problems::standard_problems(&mut value);
+    refine::refine(&mut value);
+    value
+}
+
+/// Every module's operations in one document, before the refinements.
+fn merged() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     // Each module lists the operations it routes, next to its routes.
     for part in [
@@ -80,16 +96,12 @@ pub fn document() -> serde_json::Value {
         events::handlers::Api::openapi(),
         calendar::handlers::Api::openapi(),
         changes::handlers::Api::openapi(),
-        sync::handlers::Api::openapi(),
         health::Api::openapi(),
     ] {
         doc.merge(part);
     }
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
-    problems::standard_problems(&mut value);
-    refine::refine(&mut value);
-    value
+    doc
 }
 
 /// Pretty JSON with a trailing newline, byte for byte the committed file.

@@ -40,7 +40,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::auth::configure)
             .configure(crate::organizations::configure)
             // Before the routes with `/{id}/…` segments that could shadow them.
-            .configure(crate::sync::configure)
             .configure(crate::groups::configure)
             .configure(crate::resources::configure)
             .configure(crate::taxonomies::configure)

@@ -97,9 +97,7 @@ pub fn all() -> Vec<Taxonomy> {
 #[utoipa::path(
     get, path = "/v1/taxonomies", tag = "taxonomies", operation_id = "listTaxonomies",
     summary = "List every vocabulary with labels and descriptions",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body")),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "Every taxonomy", body = TaxonomyList,
             headers(("Cache-Control" = String, description = "Public caching directives"))),
     ),
@@ -115,9 +113,8 @@ pub async fn list_taxonomies(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(
     get, path = "/v1/taxonomies/{name}", tag = "taxonomies", operation_id = "getTaxonomy",
     summary = "Get one vocabulary",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("name" = String, Path, description = "Machine name of the taxonomy, as listed by `GET /v1/taxonomies`", example = "topics")),
+    params(("name" = String, Path, description = "Machine name of the taxonomy, as listed by `GET /v1/taxonomies`", example = "topics")),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The taxonomy", body = Taxonomy,
             headers(("Cache-Control" = String, description = "Public caching directives"))),
         (status = 404, description = "No taxonomy of that name", body = Problem, content_type = "application/problem+json"),

@@ -150,9 +150,8 @@ fn render(conn: &mut DbConnection, e: &Entry) -> Result<Change, ApiError> {
 #[utoipa::path(
     get, path = "/v1/changes", tag = "sync", operation_id = "listChanges",
     summary = "Follow the change feed",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ChangesQuery),
+    params(ChangesQuery),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of changes", body = ChangePage,
             headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 400, description = "Invalid cursor, limit or type", body = Problem, content_type = "application/problem+json"),

@@ -8,11 +8,11 @@ use utoipa::IntoParams;
 
 use super::dto::*;
 use super::queries::{self, Event, EventFilter};
-use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
-use crate::http::{read_response, resource};
-use crate::listing::{handlers, store};
+use crate::extract::{str_list, vocab_list, Query};
+use crate::http::read_response;
+use crate::listing::routes::{self, Docs, Endpoints};
+use crate::listing::store;
 use crate::pagination::{next_link, split_page, Cursor, PageRequest};
 use crate::recurrence::{check_window, OccurrenceTimes, Window, MAX_OCCURRENCES_PER_LISTING};
 use crate::state::AppState;
@@ -21,36 +21,15 @@ use crate::vocab::*;
 /// Most events expanded for one occurrence listing or feed.
 pub const MAX_EVENTS_PER_WINDOW: i64 = 2000;
 
+/// `GET /v1/events` here; the endpoints every listing has in
+/// [`crate::listing::routes`], with the words of [`Docs`] below.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/events/by-external-id/{external_id}", "PUT")
-            .route(web::put().to(put_event_by_external_id)),
-    )
-    .service(
-        resource("/events", "GET, HEAD, POST")
-            .route(web::get().to(list_events))
-            .route(web::post().to(create_event)),
-    )
-    .service(
-        resource("/events/{id}", "GET, HEAD, PUT, PATCH, DELETE")
-            .route(web::get().to(get_event))
-            .route(web::put().to(replace_event))
-            .route(web::patch().to(update_event))
-            .route(web::delete().to(delete_event)),
-    );
+    routes::configure::<Event>(cfg, web::get().to(list_events));
 }
 
 /// The operations [`configure`] routes, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    list_events,
-    create_event,
-    get_event,
-    replace_event,
-    update_event,
-    delete_event,
-    put_event_by_external_id
-))]
+#[openapi(paths(list_events), components(schemas(EventWrite, EventResponse)))]
 pub struct Api;
 
 /// Filters of the event list. A comma-separated value means "any of".
@@ -127,9 +106,8 @@ impl EventListQuery {
 #[utoipa::path(
     get, path = "/v1/events", tag = "events", operation_id = "listEvents",
     summary = "List events or their occurrences",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), EventListQuery),
+    params(EventListQuery),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of events, or of occurrences when a window is given", body = EventListing,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -245,155 +223,25 @@ pub async fn list_events(
     Ok(res.json(body))
 }
 
-/// Get an event.
-///
-/// Published events are public; an organization also sees its own drafts
-/// with every detail when it sends its token.
-#[utoipa::path(
-    get, path = "/v1/events/{id}", tag = "events", operation_id = "getEvent",
-    summary = "Get an event",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The event id (UUID)")),
-    responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
-        (status = 200, description = "The event", body = EventResponse,
-            headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn get_event(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    caller: MaybeAuthenticated,
-) -> Result<HttpResponse, ApiError> {
-    handlers::get::<Event>(state, path, caller).await
-}
-
-/// Create an event.
-///
-/// The event belongs to the token's organization; `group_id`, when given,
-/// must be one of its groups. It is a `draft` unless `listing_status` says
-/// otherwise.
-#[utoipa::path(
-    post, path = "/v1/events", tag = "events", operation_id = "createEvent",
-    summary = "Create an event",
-    params(("Idempotency-Key" = Option<String>, Header, description = "A unique key (a UUID) that makes retrying this request safe: the same key with the same body returns the first answer without creating again; with another body, 422; while the first is still running, 409. Kept at least 24 hours.", example = "5b4f0c1e-6a4e-4d0c-9a57-0d3c2f1b7e21")),
-    request_body = EventWrite,
-    responses(
-        (status = 201, description = "Created", body = EventResponse,
-            headers(("Location" = String, description = "URL of the new event"))),
-        (status = 409, description = "`external_id` already used by another of your events, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_event(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    Authenticated(caller): Authenticated,
-    JsonBody(body): JsonBody<EventWrite>,
-) -> Result<HttpResponse, ApiError> {
-    handlers::create::<Event>(state, req, caller, body).await
-}
-
-/// Replace an event.
-///
-/// Send the whole event, as for `POST /v1/events`; fields you leave out are
-/// cleared. Send the `ETag` of your last read in `If-Match` so you never
-/// overwrite someone else's change.
-#[utoipa::path(
-    put, path = "/v1/events/{id}", tag = "events", operation_id = "replaceEvent",
-    summary = "Replace an event",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
-    request_body = EventWrite,
-    responses(
-        (status = 200, description = "Replaced", body = EventResponse),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn replace_event(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    JsonBody(body): JsonBody<EventWrite>,
-) -> Result<HttpResponse, ApiError> {
-    handlers::replace::<Event>(state, req, path, caller, body).await
-}
-
-/// Update an event (JSON Merge Patch).
-///
-/// Send only what changes; `null` clears an optional field. Cancel with
-/// `{"status": "cancelled"}`; calendar feeds then mark it `STATUS:CANCELLED`.
-#[utoipa::path(
-    patch, path = "/v1/events/{id}", tag = "events", operation_id = "updateEvent",
-    summary = "Update an event",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
-    request_body(content = EventWrite, content_type = "application/merge-patch+json", example = json!({"status": "cancelled"})),
-    responses(
-        (status = 200, description = "Updated", body = EventResponse),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn update_event(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    body: RawBody,
-) -> Result<HttpResponse, ApiError> {
-    handlers::update::<Event>(state, req, path, caller, body).await
-}
-
-/// Create or replace one of your events by your own id.
-///
-/// The body is a full write; `external_id` may be left out (the path
-/// gives it). Sending the same body again changes nothing: the answer
-/// is `200` with the listing, its `version` and `updated_at` unchanged,
-/// and no change-feed entry.
-#[utoipa::path(
-    put, path = "/v1/events/by-external-id/{external_id}", tag = "sync", operation_id = "upsertEventByExternalId",
-    summary = "Upsert a event by external id",
-    params(
-        ("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since (or does not exist), the answer is `412` and nothing is written"),
-    ),
-    request_body = EventWrite,
-    responses(
-        (status = 200, description = "Replaced, or unchanged", body = EventResponse),
-        (status = 201, description = "Created", body = EventResponse,
-            headers(("Location" = String, description = "URL of the new listing"))),
-        (status = 400, description = "Malformed JSON or path", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` names an older version, or there is no such listing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn put_event_by_external_id(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    body: RawBody,
-) -> Result<HttpResponse, ApiError> {
-    handlers::upsert::<Event>(state, req, path, caller, body).await
-}
-
-/// Delete an event.
-///
-/// The event disappears from every read and feed at once, and the change
-/// feed records a tombstone so mirrors remove it too.
-#[utoipa::path(
-    delete, path = "/v1/events/{id}", tag = "events", operation_id = "deleteEvent",
-    summary = "Delete an event",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The event id (UUID)")),
-    responses(
-        (status = 204, description = "Deleted"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn delete_event(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-) -> Result<HttpResponse, ApiError> {
-    handlers::delete::<Event>(state, req, path, caller).await
+impl Endpoints for Event {
+    const DOCS: Docs = Docs {
+        get: "Published events are public; an organization also sees its own drafts\n\
+            with every detail when it sends its token.",
+        create: "The event belongs to the token's organization; `group_id`, when given,\n\
+            must be one of its groups. It is a `draft` unless `listing_status` says\n\
+            otherwise.",
+        replace: "Send the whole event, as for `POST /v1/events`; fields you leave out are\n\
+            cleared. Send the `ETag` of your last read in `If-Match` so you never\n\
+            overwrite someone else's change.",
+        update: "Send only what changes; `null` clears an optional field. Cancel with\n\
+            `{\"status\": \"cancelled\"}`; calendar feeds then mark it `STATUS:CANCELLED`.",
+        delete: "The event disappears from every read and feed at once, and the change\n\
+            feed records a tombstone so mirrors remove it too.",
+        id_example: None,
+        update_example_status: "cancelled",
+        read_header: (
+            "ETag",
+            "Validator for `If-None-Match` (and `If-Match` on a listing)",
+        ),
+    };
 }

@@ -9,47 +9,26 @@ use utoipa::IntoParams;
 use super::dto::*;
 use super::queries::{self, Group};
 use super::search::{self, Facet, GroupSearch, GroupSort, MeetsWhen};
-use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
+use crate::extract::{str_list, vocab_list, Query};
 use crate::geo::Near;
-use crate::http::{read_response, resource};
-use crate::listing::{handlers, store};
+use crate::http::read_response;
+use crate::listing::routes::{self, Docs, Endpoints};
+use crate::listing::store;
 use crate::pagination::{next_link, split_page, PageRequest};
 use crate::search::Keywords;
 use crate::state::AppState;
 use crate::vocab::*;
 
+/// `GET /v1/groups` here; the endpoints every listing has in
+/// [`crate::listing::routes`], with the words of [`Docs`] below.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/groups/by-external-id/{external_id}", "PUT")
-            .route(web::put().to(put_group_by_external_id)),
-    )
-    .service(
-        resource("/groups", "GET, HEAD, POST")
-            .route(web::get().to(list_groups))
-            .route(web::post().to(create_group)),
-    )
-    .service(
-        resource("/groups/{id}", "GET, HEAD, PUT, PATCH, DELETE")
-            .route(web::get().to(get_group))
-            .route(web::put().to(replace_group))
-            .route(web::patch().to(update_group))
-            .route(web::delete().to(delete_group)),
-    );
+    routes::configure::<Group>(cfg, web::get().to(list_groups));
 }
 
 /// The operations [`configure`] routes, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    list_groups,
-    create_group,
-    get_group,
-    replace_group,
-    update_group,
-    delete_group,
-    put_group_by_external_id
-))]
+#[openapi(paths(list_groups), components(schemas(GroupWrite, GroupResponse)))]
 pub struct Api;
 
 /// Filters of the group list. A comma-separated value means "any of";
@@ -226,9 +205,8 @@ fn needs_near(name: &str) -> ApiError {
 #[utoipa::path(
     get, path = "/v1/groups", tag = "groups", operation_id = "listGroups",
     summary = "List and filter published groups",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), GroupListQuery),
+    params(GroupListQuery),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of groups", body = GroupPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -291,153 +269,22 @@ pub async fn list_groups(
     }))
 }
 
-/// Get a group.
-///
-/// Published groups are public. With a token, an organization also sees its
-/// own drafts and archived groups, with every detail.
-#[utoipa::path(
-    get, path = "/v1/groups/{id}", tag = "groups", operation_id = "getGroup",
-    summary = "Get a group",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f01")),
-    responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
-        (status = 200, description = "The group", body = GroupResponse,
-            headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn get_group(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    caller: MaybeAuthenticated,
-) -> Result<HttpResponse, ApiError> {
-    handlers::get::<Group>(state, path, caller).await
-}
-
-/// Create a group.
-///
-/// The group belongs to the token's organization. It starts as a `draft`
-/// unless `status` says otherwise; publish it with
-/// `PATCH /v1/groups/{id}` and `{"status": "published"}`.
-#[utoipa::path(
-    post, path = "/v1/groups", tag = "groups", operation_id = "createGroup",
-    summary = "Create a group",
-    params(("Idempotency-Key" = Option<String>, Header, description = "A unique key (a UUID) that makes retrying this request safe: the same key with the same body returns the first answer without creating again; with another body, 422; while the first is still running, 409. Kept at least 24 hours.", example = "5b4f0c1e-6a4e-4d0c-9a57-0d3c2f1b7e21")),
-    request_body = GroupWrite,
-    responses(
-        (status = 201, description = "Created", body = GroupResponse,
-            headers(("Location" = String, description = "URL of the new group"))),
-        (status = 409, description = "`external_id` already used by another of your groups, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_group(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    Authenticated(caller): Authenticated,
-    JsonBody(body): JsonBody<GroupWrite>,
-) -> Result<HttpResponse, ApiError> {
-    handlers::create::<Group>(state, req, caller, body).await
-}
-
-/// Replace a group.
-///
-/// Sends the whole group; fields left out take their defaults.
-#[utoipa::path(
-    put, path = "/v1/groups/{id}", tag = "groups", operation_id = "replaceGroup",
-    summary = "Replace a group",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
-    request_body = GroupWrite,
-    responses(
-        (status = 200, description = "Replaced", body = GroupResponse),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn replace_group(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    JsonBody(body): JsonBody<GroupWrite>,
-) -> Result<HttpResponse, ApiError> {
-    handlers::replace::<Group>(state, req, path, caller, body).await
-}
-
-/// Update a group (JSON Merge Patch).
-///
-/// Send only what changes; `null` clears an optional field. The result is
-/// validated like a full write. Publish with `{"status": "published"}`.
-#[utoipa::path(
-    patch, path = "/v1/groups/{id}", tag = "groups", operation_id = "updateGroup",
-    summary = "Update a group",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
-    request_body(content = GroupWrite, content_type = "application/merge-patch+json",
-        example = json!({"status": "published"})),
-    responses(
-        (status = 200, description = "Updated", body = GroupResponse),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn update_group(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    body: RawBody,
-) -> Result<HttpResponse, ApiError> {
-    handlers::update::<Group>(state, req, path, caller, body).await
-}
-
-/// Create or replace one of your groups by your own id.
-///
-/// The body is a full write; `external_id` may be left out (the path
-/// gives it). Sending the same body again changes nothing: the answer
-/// is `200` with the listing, its `version` and `updated_at` unchanged,
-/// and no change-feed entry.
-#[utoipa::path(
-    put, path = "/v1/groups/by-external-id/{external_id}", tag = "sync", operation_id = "upsertGroupByExternalId",
-    summary = "Upsert a group by external id",
-    params(
-        ("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since (or does not exist), the answer is `412` and nothing is written"),
-    ),
-    request_body = GroupWrite,
-    responses(
-        (status = 200, description = "Replaced, or unchanged", body = GroupResponse),
-        (status = 201, description = "Created", body = GroupResponse,
-            headers(("Location" = String, description = "URL of the new listing"))),
-        (status = 400, description = "Malformed JSON or path", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` names an older version, or there is no such listing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn put_group_by_external_id(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    body: RawBody,
-) -> Result<HttpResponse, ApiError> {
-    handlers::upsert::<Group>(state, req, path, caller, body).await
-}
-
-/// Delete a group.
-///
-/// The group disappears from every read at once.
-#[utoipa::path(
-    delete, path = "/v1/groups/{id}", tag = "groups", operation_id = "deleteGroup",
-    summary = "Delete a group",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The group id (UUID)")),
-    responses(
-        (status = 204, description = "Deleted"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn delete_group(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-) -> Result<HttpResponse, ApiError> {
-    handlers::delete::<Group>(state, req, path, caller).await
+impl Endpoints for Group {
+    const DOCS: Docs = Docs {
+        get: "Published groups are public. With a token, an organization also sees its\n\
+            own drafts and archived groups, with every detail.",
+        create: "The group belongs to the token's organization. It starts as a `draft`\n\
+            unless `status` says otherwise; publish it with\n\
+            `PATCH /v1/groups/{id}` and `{\"status\": \"published\"}`.",
+        replace: "Sends the whole group; fields left out take their defaults.",
+        update: "Send only what changes; `null` clears an optional field. The result is\n\
+            validated like a full write. Publish with `{\"status\": \"published\"}`.",
+        delete: "The group disappears from every read at once.",
+        id_example: Some("0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f01"),
+        update_example_status: "published",
+        read_header: (
+            "Cache-Control",
+            "Public caching directives, or `private, no-store` with a token",
+        ),
+    };
 }

@@ -55,9 +55,8 @@ pub struct GroupEventsQuery {
 #[utoipa::path(
     get, path = "/v1/groups/{id}/events", tag = "events", operation_id = "listGroupEvents",
     summary = "List a group's events",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)"), GroupEventsQuery),
+    params(("id" = String, Path, description = "The group id (UUID)"), GroupEventsQuery),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of events", body = EventPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Invalid id, limit or cursor", body = Problem, content_type = "application/problem+json"),
@@ -124,9 +123,8 @@ pub struct WindowQuery {
 #[utoipa::path(
     get, path = "/v1/groups/{id}/occurrences", tag = "groups", operation_id = "listGroupOccurrences",
     summary = "List a group's meetings",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The group id (UUID)"), WindowQuery),
+    params(("id" = String, Path, description = "The group id (UUID)"), WindowQuery),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The meetings in the window", body = GroupOccurrences,
             headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 400, description = "Invalid id or window", body = Problem, content_type = "application/problem+json"),

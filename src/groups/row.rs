@@ -60,7 +60,7 @@ pub struct GroupRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
-    /// Fingerprint of the stored values (see [`crate::sync::fingerprint`]).
+    /// Fingerprint of the stored values (see [`crate::listing::store::fingerprint`]).
     pub content_hash: Option<String>,
     /// Lowercase name, the key of `sort=name`.
     pub name_key: Option<String>,

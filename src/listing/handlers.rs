@@ -1,14 +1,16 @@
-//! The HTTP side of reading and writing one listing, for every kind: each
-//! kind's documented handler (`get_group`, `create_event`, …) calls one of
-//! these.
+//! The HTTP side of reading and writing listings, for every kind; routed
+//! and documented in [`super::routes`].
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{store, sync, Listing};
-use crate::auth::{Caller, MaybeAuthenticated};
+use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{is_json, parse_json, uuid_path, RawBody};
+use crate::extract::{
+    from_value_unchecked, is_json, parse_json, parse_json_unchecked, uuid_path, JsonBody, Query,
+    RawBody, RawBodyLimited, MAX_SYNC_BODY_BYTES,
+};
 use crate::http::read_response;
 use crate::middleware::IfMatch;
 use crate::state::AppState;
@@ -44,8 +46,8 @@ pub async fn get<L: Listing>(
 pub async fn create<L: Listing>(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
-    body: L::Write,
+    Authenticated(caller): Authenticated,
+    JsonBody(body): JsonBody<L::Write>,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let st = state.clone();
@@ -77,8 +79,8 @@ pub async fn replace<L: Listing>(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    caller: Caller,
-    body: L::Write,
+    Authenticated(caller): Authenticated,
+    JsonBody(body): JsonBody<L::Write>,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
@@ -99,7 +101,7 @@ pub async fn update<L: Listing>(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
@@ -121,7 +123,7 @@ pub async fn delete<L: Listing>(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
@@ -149,7 +151,7 @@ pub async fn upsert<L: Listing>(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let precondition = IfMatch::from_request(&req);
@@ -190,4 +192,47 @@ pub async fn upsert<L: Listing>(
         HttpResponse::Ok()
     };
     Ok(res.json(view))
+}
+
+/// Whether the whole batch is applied or nothing.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncQuery {
+    /// `true`: apply every item or none (a failed item rolls back all and
+    /// the answer is 422). Default `false`: valid items are applied even
+    /// when others fail.
+    pub atomic: Option<bool>,
+}
+
+/// `POST /v1/sync/{kind}`: up to [`sync::MAX_SYNC_ITEMS`] upserts and
+/// deletes by external id, each with its own outcome (or all or nothing).
+pub async fn sync<L: Listing>(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: Query<SyncQuery>,
+    body: RawBodyLimited<MAX_SYNC_BODY_BYTES>,
+) -> Result<HttpResponse, ApiError> {
+    let atomic = query.0.atomic.unwrap_or(false);
+    caller.require_scope("listings:write")?;
+    require_json(body.content_type.as_deref())?;
+    let value: serde_json::Value = parse_json_unchecked(&body.bytes)?;
+    crate::shape::require_object(&value)?;
+    let req: sync::SyncRequest = from_value_unchecked(value)?;
+    let n = req.upsert.len() + req.delete.len();
+    if n > sync::MAX_SYNC_ITEMS {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a sync takes at most {} items (upserts and deletes together); this one has {n}: split it",
+            sync::MAX_SYNC_ITEMS
+        )));
+    }
+    let org = caller.organization_id;
+    let result = state
+        .db(move |conn| sync::bulk::<L>(conn, &org, req, atomic))
+        .await?;
+    let status = if result.applied {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(HttpResponse::build(status).json(result))
 }

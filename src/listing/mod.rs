@@ -10,12 +10,17 @@
 //! - [`parts`]: the parts every kind shares (cost, place, online details)
 //!   and what the public may see of them.
 //!
+//! - [`handlers`] and [`routes`]: the endpoints every kind has (get, create,
+//!   replace, update, delete, upsert by external id, bulk sync), routed and
+//!   documented once.
+//!
 //! A new kind of listing is a new folder (`dto.rs`, `queries.rs` with its
-//! `impl Listing`, `handlers.rs`) and a line in the change log's
-//! [`ListingType`].
+//! `impl Listing`, `handlers.rs` with its list and its `impl Endpoints`)
+//! and a line in the change log's [`ListingType`].
 
 pub mod handlers;
 mod parts;
+pub mod routes;
 pub mod store;
 pub mod sync;
 

@@ -2,7 +2,7 @@
 //! of listing: upsert by the partner's `external_id` (the same body twice
 //! changes nothing the second time) and bulk sync of up to 1,000 items, each
 //! applied in its own savepoint so one bad item never spoils the others (or
-//! all-or-nothing with `atomic=true`). The HTTP side is `crate::sync`.
+//! all-or-nothing with `atomic=true`). The HTTP side is [`super::handlers::sync`].
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -11,6 +11,9 @@
 //!   ("published" for reads, "of yours" for writes), and `409` for a
 //!   listing's `external_id` on writes with a body;
 //! - `If-Match`: `412`.
+//!
+//! It also documents conditional reads once ([`conditional_reads`]): every
+//! `GET` answering JSON takes `If-None-Match` and may answer `304`.
 
 use serde_json::{json, Map, Value};
 
@@ -37,6 +40,41 @@ pub fn standard_problems(doc: &mut Value) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Every `GET` that answers JSON (the health probes aside) is cached by
+/// `ETag`: it takes `If-None-Match`, as its first parameter, and may answer
+/// `304 Not Modified`.
+pub fn conditional_reads(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for op in paths.values_mut().filter_map(|item| item.get_mut("get")) {
+        let json_answer = op
+            .pointer("/responses/200/content/application~1json")
+            .is_some();
+        if !json_answer || op["tags"][0] == "operations" {
+            continue;
+        }
+        let Some(op) = op.as_object_mut() else {
+            continue;
+        };
+        let params = op.entry("parameters").or_insert_with(|| json!([]));
+        if let Some(params) = params.as_array_mut() {
+            params.insert(
+                0,
+                json!({"description": "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body",
+                    "in": "header", "name": "If-None-Match", "required": false,
+                    "schema": {"type": ["string", "null"]}}),
+            );
+        }
+        if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+            responses.insert(
+                "304".into(),
+                json!({"description": "Not modified: your `If-None-Match` still matches"}),
+            );
         }
     }
 }

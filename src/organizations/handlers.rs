@@ -65,9 +65,8 @@ pub struct OrganizationListQuery {
 #[utoipa::path(
     get, path = "/v1/organizations", tag = "organizations", operation_id = "listOrganizations",
     summary = "List organizations",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), OrganizationListQuery),
+    params(OrganizationListQuery),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of organizations", body = OrganizationPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -107,9 +106,8 @@ pub async fn list_organizations(
 #[utoipa::path(
     get, path = "/v1/organizations/{id_or_slug}", tag = "organizations", operation_id = "getOrganization",
     summary = "Get an organization",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id_or_slug" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
+    params(("id_or_slug" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The organization", body = OrganizationResponse,
             headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
@@ -233,9 +231,8 @@ pub async fn update_organization(
 #[utoipa::path(
     get, path = "/v1/organizations/{id}/clients", tag = "organizations", operation_id = "listClients",
     summary = "List an organization's API clients (admin)",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
+    params(("id" = String, Path, description = "The organization's id or slug", example = "friends-of-ash")),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "The clients, without secrets", body = ClientList,
             headers(("ETag" = String, description = "Validator for `If-None-Match` (and `If-Match` on a listing)"))),
         (status = 403, description = "The token lacks the `admin` scope", body = Problem, content_type = "application/problem+json"),

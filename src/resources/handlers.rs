@@ -7,45 +7,27 @@ use utoipa::IntoParams;
 
 use super::dto::*;
 use super::queries::{self, Resource, ResourceFilter};
-use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, vocab_list, JsonBody, Query, RawBody};
-use crate::http::{read_response, resource};
-use crate::listing::{handlers, store};
+use crate::extract::{str_list, vocab_list, Query};
+use crate::http::read_response;
+use crate::listing::routes::{self, Docs, Endpoints};
+use crate::listing::store;
 use crate::pagination::{next_link, split_page, PageRequest};
 use crate::state::AppState;
 use crate::vocab::*;
 
+/// `GET /v1/resources` here; the endpoints every listing has in
+/// [`crate::listing::routes`], with the words of [`Docs`] below.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/resources/by-external-id/{external_id}", "PUT")
-            .route(web::put().to(put_resource_by_external_id)),
-    )
-    .service(
-        resource("/resources", "GET, HEAD, POST")
-            .route(web::get().to(list_resources))
-            .route(web::post().to(create_resource)),
-    )
-    .service(
-        resource("/resources/{id}", "GET, HEAD, PUT, PATCH, DELETE")
-            .route(web::get().to(get_resource))
-            .route(web::put().to(replace_resource))
-            .route(web::patch().to(update_resource))
-            .route(web::delete().to(delete_resource)),
-    );
+    routes::configure::<Resource>(cfg, web::get().to(list_resources));
 }
 
 /// The operations [`configure`] routes, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    list_resources,
-    create_resource,
-    get_resource,
-    replace_resource,
-    update_resource,
-    delete_resource,
-    put_resource_by_external_id
-))]
+#[openapi(
+    paths(list_resources),
+    components(schemas(ResourceWrite, ResourceResponse))
+)]
 pub struct Api;
 
 /// Filters of the resource list. A comma-separated value means "any of";
@@ -133,9 +115,8 @@ impl ResourceListQuery {
 #[utoipa::path(
     get, path = "/v1/resources", tag = "resources", operation_id = "listResources",
     summary = "List and filter published resources",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ResourceListQuery),
+    params(ResourceListQuery),
     responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
         (status = 200, description = "A page of resources, crisis resources first", body = ResourcePage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                     ("Cache-Control" = String, description = "Public caching directives"))),
@@ -169,154 +150,23 @@ pub async fn list_resources(
     Ok(res.json(ResourcePage { data, next_cursor }))
 }
 
-/// Get a resource.
-///
-/// Published resources are public. With a token, an organization also sees
-/// its own drafts and archived resources.
-#[utoipa::path(
-    get, path = "/v1/resources/{id}", tag = "resources", operation_id = "getResource",
-    summary = "Get a resource",
-    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer; if it still matches, the answer is `304 Not Modified` with no body"), ("id" = String, Path, description = "The resource id (UUID)", example = "0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f02")),
-    responses(
-        (status = 304, description = "Not modified: your `If-None-Match` still matches"),
-        (status = 200, description = "The resource", body = ResourceResponse,
-            headers(("Cache-Control" = String, description = "Public caching directives, or `private, no-store` with a token"))),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn get_resource(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    caller: MaybeAuthenticated,
-) -> Result<HttpResponse, ApiError> {
-    handlers::get::<Resource>(state, path, caller).await
-}
-
-/// Create a resource.
-///
-/// The resource belongs to the token's organization. It starts as a `draft`
-/// unless `status` says otherwise; publish it with
-/// `PATCH /v1/resources/{id}` and `{"status": "published"}`.
-#[utoipa::path(
-    post, path = "/v1/resources", tag = "resources", operation_id = "createResource",
-    summary = "Create a resource",
-    params(("Idempotency-Key" = Option<String>, Header, description = "A unique key (a UUID) that makes retrying this request safe: the same key with the same body returns the first answer without creating again; with another body, 422; while the first is still running, 409. Kept at least 24 hours.", example = "5b4f0c1e-6a4e-4d0c-9a57-0d3c2f1b7e21")),
-    request_body = ResourceWrite,
-    responses(
-        (status = 201, description = "Created", body = ResourceResponse,
-            headers(("Location" = String, description = "URL of the new resource"))),
-        (status = 409, description = "`external_id` already used by another of your resources, or a request with the same `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_resource(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    Authenticated(caller): Authenticated,
-    JsonBody(body): JsonBody<ResourceWrite>,
-) -> Result<HttpResponse, ApiError> {
-    handlers::create::<Resource>(state, req, caller, body).await
-}
-
-/// Replace a resource.
-///
-/// Sends the whole resource; fields left out take their defaults.
-#[utoipa::path(
-    put, path = "/v1/resources/{id}", tag = "resources", operation_id = "replaceResource",
-    summary = "Replace a resource",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
-    request_body = ResourceWrite,
-    responses(
-        (status = 200, description = "Replaced", body = ResourceResponse),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn replace_resource(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    JsonBody(body): JsonBody<ResourceWrite>,
-) -> Result<HttpResponse, ApiError> {
-    handlers::replace::<Resource>(state, req, path, caller, body).await
-}
-
-/// Update a resource (JSON Merge Patch).
-///
-/// Send only what changes; `null` clears an optional field. The result is
-/// validated like a full write. Publish with `{"status": "published"}`.
-#[utoipa::path(
-    patch, path = "/v1/resources/{id}", tag = "resources", operation_id = "updateResource",
-    summary = "Update a resource",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
-    request_body(content = ResourceWrite, content_type = "application/merge-patch+json",
-        example = json!({"status": "published"})),
-    responses(
-        (status = 200, description = "Updated", body = ResourceResponse),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn update_resource(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    body: RawBody,
-) -> Result<HttpResponse, ApiError> {
-    handlers::update::<Resource>(state, req, path, caller, body).await
-}
-
-/// Create or replace one of your resources by your own id.
-///
-/// The body is a full write; `external_id` may be left out (the path
-/// gives it). Sending the same body again changes nothing: the answer
-/// is `200` with the listing, its `version` and `updated_at` unchanged,
-/// and no change-feed entry.
-#[utoipa::path(
-    put, path = "/v1/resources/by-external-id/{external_id}", tag = "sync", operation_id = "upsertResourceByExternalId",
-    summary = "Upsert a resource by external id",
-    params(
-        ("external_id" = String, Path, description = "Your own identifier for the listing", example = "grief-tue"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since (or does not exist), the answer is `412` and nothing is written"),
-    ),
-    request_body = ResourceWrite,
-    responses(
-        (status = 200, description = "Replaced, or unchanged", body = ResourceResponse),
-        (status = 201, description = "Created", body = ResourceResponse,
-            headers(("Location" = String, description = "URL of the new listing"))),
-        (status = 400, description = "Malformed JSON or path", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` names an older version, or there is no such listing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn put_resource_by_external_id(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-    body: RawBody,
-) -> Result<HttpResponse, ApiError> {
-    handlers::upsert::<Resource>(state, req, path, caller, body).await
-}
-
-/// Delete a resource.
-///
-/// The resource disappears from every read at once; its `external_id` may be
-/// used again.
-#[utoipa::path(
-    delete, path = "/v1/resources/{id}", tag = "resources", operation_id = "deleteResource",
-    summary = "Delete a resource",
-    params(("If-Match" = Option<String>, Header, description = "The `ETag` of the version you edited; if the listing has changed since, the answer is `412 Precondition Failed` and nothing is written"), ("id" = String, Path, description = "The resource id (UUID)")),
-    responses(
-        (status = 204, description = "Deleted"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn delete_resource(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    Authenticated(caller): Authenticated,
-) -> Result<HttpResponse, ApiError> {
-    handlers::delete::<Resource>(state, req, path, caller).await
+impl Endpoints for Resource {
+    const DOCS: Docs = Docs {
+        get: "Published resources are public. With a token, an organization also sees\n\
+            its own drafts and archived resources.",
+        create: "The resource belongs to the token's organization. It starts as a `draft`\n\
+            unless `status` says otherwise; publish it with\n\
+            `PATCH /v1/resources/{id}` and `{\"status\": \"published\"}`.",
+        replace: "Sends the whole resource; fields left out take their defaults.",
+        update: "Send only what changes; `null` clears an optional field. The result is\n\
+            validated like a full write. Publish with `{\"status\": \"published\"}`.",
+        delete: "The resource disappears from every read at once; its `external_id` may be\n\
+            used again.",
+        id_example: Some("0193a5b0-7c3a-7d2f-9e4b-5a6c7d8e9f02"),
+        update_example_status: "published",
+        read_header: (
+            "Cache-Control",
+            "Public caching directives, or `private, no-store` with a token",
+        ),
+    };
 }
