@@ -86,6 +86,13 @@ enum AdminCommand {
     },
 }
 
+/// A connection for a one-off command (migrations run first, as for
+/// `serve`).
+fn one_connection(config: &Config) -> Result<crate::db::PooledConnection, ExitCode> {
+    let pool = crate::db::connect(&config.database_url, 1).map_err(fail)?;
+    pool.get().map_err(fail)
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
@@ -126,14 +133,9 @@ pub fn main() -> ExitCode {
 }
 
 fn seed_command(config: &Config, synthetic: Option<u64>, seed: u64, demo: bool) -> ExitCode {
-    // Migrations run first, as for `serve`.
-    let pool = match crate::db::connect(&config.database_url, 1) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
-    let mut conn = match pool.get() {
+    let mut conn = match one_connection(config) {
         Ok(c) => c,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
     let result = match (synthetic, demo) {
         (Some(groups), _) => {
@@ -192,13 +194,9 @@ fn serve(config: Config) -> ExitCode {
 }
 
 fn admin(config: &Config, command: AdminCommand) -> ExitCode {
-    let pool = match crate::db::connect(&config.database_url, 1) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
-    let mut conn = match pool.get() {
+    let mut conn = match one_connection(config) {
         Ok(c) => c,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
     let output = match command {
         AdminCommand::CreateOrg { name, kind, slug, verified } => {

@@ -3,9 +3,11 @@
 //! declared by each module's `configure`, gathered in `crate::startup`.)
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{web, HttpResponse, HttpResponseBuilder, Resource};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, Resource};
 
+use crate::config::Config;
 use crate::error::ApiError;
+use crate::pagination::next_link;
 
 /// A resource whose unsupported methods answer `405` with an `Allow` header
 /// (`allow` lists the methods it supports; `HEAD` comes with `GET`).
@@ -31,5 +33,23 @@ pub fn read_response(max_age: u32, authenticated: bool) -> HttpResponseBuilder {
         ]));
     }
     res.insert_header((header::VARY, "Authorization"));
+    res
+}
+
+/// Headers of a page of a public list ([`read_response`]), with
+/// `Link: <…>; rel="next"` when there is a next page.
+pub fn page_response(
+    config: &Config,
+    req: &HttpRequest,
+    authenticated: bool,
+    next_cursor: Option<&str>,
+) -> HttpResponseBuilder {
+    let mut res = read_response(config.cache_max_age, authenticated);
+    if let Some(c) = next_cursor {
+        res.insert_header((
+            header::LINK,
+            next_link(req, config.public_url.as_deref(), c),
+        ));
+    }
     res
 }

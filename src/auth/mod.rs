@@ -120,13 +120,14 @@ impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req);
-        let state = app_state(req);
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = MaybeAuthenticated::from_request(req, payload);
         Box::pin(async move {
-            let token =
-                token?.ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
-            authenticate(state, token).await.map(Authenticated)
+            caller
+                .await?
+                .0
+                .map(Authenticated)
+                .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))
         })
     }
 }

@@ -62,9 +62,7 @@ pub async fn group_calendar(
     let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let body = state
         .db(move |conn| {
-            let row = store::find_visible::<Group>(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("group"))?;
-            let owner = viewer.as_deref() == Some(row.organization_id.as_str());
+            let (row, owner) = store::find_readable::<Group>(conn, &id, viewer.as_deref())?;
             let groups = store::responses::<Group>(conn, std::slice::from_ref(&row), |_| owner)?;
             let filter = EventFilter {
                 groups: Some(vec![row.id.clone()]),

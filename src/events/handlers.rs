@@ -1,6 +1,5 @@
 //! Event endpoints, occurrence listings, and a group's events and meetings.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -10,10 +9,10 @@ use super::dto::*;
 use super::queries::{self, Event, EventFilter};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{str_list, vocab_list, Query};
-use crate::http::read_response;
+use crate::http::page_response;
 use crate::listing::routes::{self, Docs, Endpoints};
 use crate::listing::store;
-use crate::pagination::{next_link, split_page, Cursor, PageRequest};
+use crate::pagination::{split_page, Cursor, PageRequest};
 use crate::recurrence::{check_window, OccurrenceTimes, Window, MAX_OCCURRENCES_PER_LISTING};
 use crate::state::AppState;
 use crate::vocab::*;
@@ -213,13 +212,7 @@ pub async fn list_events(
             )
         }
     };
-    let mut res = read_response(state.config.cache_max_age, false);
-    if let Some(c) = &next_cursor {
-        res.insert_header((
-            header::LINK,
-            next_link(&req, state.config.public_url.as_deref(), c),
-        ));
-    }
+    let mut res = page_response(&state.config, &req, false, next_cursor.as_deref());
     Ok(res.json(body))
 }
 

@@ -1,6 +1,5 @@
 //! Group endpoints: public reads and the owning organization's writes.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -12,10 +11,10 @@ use super::search::{self, Facet, GroupSearch, GroupSort, MeetsWhen};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{str_list, vocab_list, Query};
 use crate::geo::Near;
-use crate::http::read_response;
+use crate::http::page_response;
 use crate::listing::routes::{self, Docs, Endpoints};
 use crate::listing::store;
-use crate::pagination::{next_link, split_page, PageRequest};
+use crate::pagination::{split_page, PageRequest};
 use crate::search::Keywords;
 use crate::state::AppState;
 use crate::vocab::*;
@@ -254,13 +253,7 @@ pub async fn list_groups(
             Ok((data, next, total, facets))
         })
         .await?;
-    let mut res = read_response(state.config.cache_max_age, false);
-    if let Some(c) = &next_cursor {
-        res.insert_header((
-            header::LINK,
-            next_link(&req, state.config.public_url.as_deref(), c),
-        ));
-    }
+    let mut res = page_response(&state.config, &req, false, next_cursor.as_deref());
     Ok(res.json(GroupPage {
         data,
         next_cursor,

@@ -1,7 +1,6 @@
 //! A group's events and meetings: `GET /v1/groups/{id}/events` and
 //! `GET /v1/groups/{id}/occurrences`.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -14,9 +13,9 @@ use crate::error::{ApiError, Problem};
 use crate::events::dto::EventPage;
 use crate::events::queries::{self as event_queries, Event, EventFilter};
 use crate::extract::{uuid_path, Query};
-use crate::http::{read_response, resource};
+use crate::http::{page_response, read_response, resource};
 use crate::listing::store;
-use crate::pagination::{next_link, split_page, PageRequest};
+use crate::pagination::{split_page, PageRequest};
 use crate::recurrence::{check_window, OccurrenceTimes, MAX_OCCURRENCES_PER_LISTING};
 use crate::state::AppState;
 
@@ -76,9 +75,7 @@ pub async fn list_group_events(
     let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let (data, next_cursor) = state
         .db(move |conn| {
-            let group = store::find_visible::<Group>(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("group"))?;
-            let owner = viewer.as_deref() == Some(group.organization_id.as_str());
+            let (group, owner) = store::find_readable::<Group>(conn, &id, viewer.as_deref())?;
             let filter = EventFilter {
                 groups: Some(vec![id]),
                 drafts_of: owner.then_some(group.organization_id),
@@ -90,13 +87,12 @@ pub async fn list_group_events(
             Ok((store::responses::<Event>(conn, &rows, |_| owner)?, next))
         })
         .await?;
-    let mut res = read_response(state.config.cache_max_age, caller.0.is_some());
-    if let Some(c) = &next_cursor {
-        res.insert_header((
-            header::LINK,
-            next_link(&req, state.config.public_url.as_deref(), c),
-        ));
-    }
+    let mut res = page_response(
+        &state.config,
+        &req,
+        caller.0.is_some(),
+        next_cursor.as_deref(),
+    );
     Ok(res.json(EventPage { data, next_cursor }))
 }
 
@@ -145,8 +141,7 @@ pub async fn list_group_occurrences(
     let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let body = state
         .db(move |conn| {
-            let row = store::find_visible::<Group>(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found("group"))?;
+            let (row, _) = store::find_readable::<Group>(conn, &id, viewer.as_deref())?;
             let w = store::writes::<Group>(conn, std::slice::from_ref(&row))?
                 .pop()
                 .ok_or_else(|| ApiError::internal("no write built"))?;

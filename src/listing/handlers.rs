@@ -32,9 +32,7 @@ pub async fn get<L: Listing>(
     let viewer = caller.0.as_ref().map(|c| c.organization_id.clone());
     let listing = state
         .db(move |conn| {
-            let row = store::find_visible::<L>(conn, &id, viewer.as_deref())?
-                .ok_or_else(|| ApiError::not_found(L::NOUN))?;
-            let owner = viewer.as_deref() == Some(L::meta(&row).organization_id);
+            let (row, owner) = store::find_readable::<L>(conn, &id, viewer.as_deref())?;
             store::response::<L>(conn, row, owner)
         })
         .await?;
@@ -79,20 +77,10 @@ pub async fn replace<L: Listing>(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    Authenticated(caller): Authenticated,
+    caller: Authenticated,
     JsonBody(body): JsonBody<L::Write>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = writer(&caller)?;
-    let id = uuid_path("id", &path)?;
-    let pre = IfMatch::from_request(&req);
-    let listing = state
-        .db(move |conn| {
-            let next = L::prepare(body)?;
-            let row = store::update::<L>(conn, &org, &id, pre.as_ref(), |_| Ok(next.clone()))?;
-            store::response::<L>(conn, row, true)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(listing))
+    edit::<L>(state, req, path, caller, move |_| L::prepare(body.clone())).await
 }
 
 /// `PATCH /v1/{kind}/{id}`: a JSON Merge Patch onto the stored values,
@@ -101,17 +89,30 @@ pub async fn update<L: Listing>(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    Authenticated(caller): Authenticated,
+    caller: Authenticated,
     body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    edit::<L>(state, req, path, caller, move |base| {
+        L::prepare(crate::merge::apply(&base, &body)?)
+    })
+    .await
+}
+
+/// Write `next(stored values)` over the caller's listing `{id}`, under
+/// `If-Match`, and answer with the result.
+async fn edit<L: Listing>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    Authenticated(caller): Authenticated,
+    next: impl Fn(L::Write) -> Result<L::Prepared, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let org = writer(&caller)?;
     let id = uuid_path("id", &path)?;
     let pre = IfMatch::from_request(&req);
     let listing = state
         .db(move |conn| {
-            let row = store::update::<L>(conn, &org, &id, pre.as_ref(), |base| {
-                L::prepare(crate::merge::apply(&base, &body)?)
-            })?;
+            let row = store::update::<L>(conn, &org, &id, pre.as_ref(), next)?;
             store::response::<L>(conn, row, true)
         })
         .await?;

@@ -40,6 +40,19 @@ pub fn find_visible<L: Listing>(
     }))
 }
 
+/// The listing `id` as `viewer_org` may read it (404 otherwise), and
+/// whether `viewer_org` owns it (and so sees every detail).
+pub fn find_readable<L: Listing>(
+    conn: &mut DbConnection,
+    id: &str,
+    viewer_org: Option<&str>,
+) -> Result<(L::Row, bool), ApiError> {
+    let row =
+        find_visible::<L>(conn, id, viewer_org)?.ok_or_else(|| ApiError::not_found(L::NOUN))?;
+    let owner = viewer_org == Some(L::meta(&row).organization_id);
+    Ok((row, owner))
+}
+
 /// A live listing of organization `org`.
 pub fn find_owned<L: Listing>(
     conn: &mut DbConnection,

@@ -281,20 +281,27 @@ pub fn bulk<L: Listing>(
     // Fast path: no savepoints; any failing write rolls the whole batch back
     // and the batch is replayed with a savepoint per item, which isolates the
     // failures (or, with `atomic`, reports them all and applies nothing).
-    let fast = crate::db::write_transaction(conn, |conn| {
+    let attempt = |conn: &mut DbConnection,
+                   results: &mut [ItemResult],
+                   isolate: bool,
+                   deferred: &mut String| {
         let existing = existing::<L>(conn, org, &exts)?;
-        let mut deferred = String::new();
+        let (prepared, deletes) = (&prepared, &req.delete);
         apply::<L>(
             conn,
             org,
-            &prepared,
-            &req.delete,
+            prepared,
+            deletes,
             first_delete,
             &existing,
-            &mut results,
-            false,
-            &mut deferred,
-        )?;
+            results,
+            isolate,
+            deferred,
+        )
+    };
+    let fast = crate::db::write_transaction(conn, |conn| {
+        let mut deferred = String::new();
+        attempt(conn, &mut results, false, &mut deferred)?;
         // New listings' join rows and change-log entries, in one round trip.
         if !deferred.is_empty() {
             diesel::connection::SimpleConnection::batch_execute(conn, &deferred)?;
@@ -307,18 +314,7 @@ pub fn bulk<L: Listing>(
         Err(_) => {}
     }
     let outcome = crate::db::write_transaction(conn, |conn| {
-        let existing = existing::<L>(conn, org, &exts)?;
-        let failed = apply::<L>(
-            conn,
-            org,
-            &prepared,
-            &req.delete,
-            first_delete,
-            &existing,
-            &mut results,
-            true,
-            &mut String::new(),
-        )?;
+        let failed = attempt(conn, &mut results, true, &mut String::new())?;
         if atomic && failed {
             // Roll back everything; the results say which items failed.
             return Err(ApiError::Conflict {

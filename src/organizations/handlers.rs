@@ -11,8 +11,8 @@ use super::queries;
 use crate::auth::{clients, Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, Query, RawBody};
-use crate::http::{read_response, resource};
-use crate::pagination::{next_link, split_page, Cursor, PageRequest};
+use crate::http::{page_response, read_response, resource};
+use crate::pagination::{split_page, Cursor, PageRequest};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -89,13 +89,7 @@ pub async fn list_organizations(
         .iter()
         .map(|r| r.to_response(false))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut res = read_response(state.config.cache_max_age, false);
-    if let Some(c) = &next_cursor {
-        res.insert_header((
-            header::LINK,
-            next_link(&req, state.config.public_url.as_deref(), c),
-        ));
-    }
+    let mut res = page_response(&state.config, &req, false, next_cursor.as_deref());
     Ok(res.json(OrganizationPage { data, next_cursor }))
 }
 

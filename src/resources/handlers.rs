@@ -1,6 +1,5 @@
 //! Resource endpoints: public reads and the owning organization's writes.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -9,10 +8,10 @@ use super::dto::*;
 use super::queries::{self, Resource, ResourceFilter};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{str_list, vocab_list, Query};
-use crate::http::read_response;
+use crate::http::page_response;
 use crate::listing::routes::{self, Docs, Endpoints};
 use crate::listing::store;
-use crate::pagination::{next_link, split_page, PageRequest};
+use crate::pagination::{split_page, PageRequest};
 use crate::state::AppState;
 use crate::vocab::*;
 
@@ -140,13 +139,7 @@ pub async fn list_resources(
             Ok((store::responses::<Resource>(conn, &rows, |_| false)?, next))
         })
         .await?;
-    let mut res = read_response(state.config.cache_max_age, false);
-    if let Some(c) = &next_cursor {
-        res.insert_header((
-            header::LINK,
-            next_link(&req, state.config.public_url.as_deref(), c),
-        ));
-    }
+    let mut res = page_response(&state.config, &req, false, next_cursor.as_deref());
     Ok(res.json(ResourcePage { data, next_cursor }))
 }
 
