@@ -46,7 +46,17 @@ pub struct Config {
     /// request's `Host` or `X-Forwarded-Host`, which anyone can set and a
     /// cache would then serve to everyone.
     pub public_url: Option<String>,
+    /// The longest a request body may take to arrive, in seconds; a body
+    /// that stalls longer (or sends nothing for [`BODY_IDLE_SECONDS`]) is
+    /// answered `408` and its connection closed.
+    pub body_timeout_seconds: u64,
+    /// Open connections at most, over all workers (0: as many as the
+    /// open-file limit allows, less what the database and files need).
+    pub max_connections: usize,
 }
+
+/// The longest a request body may pause between two pieces, in seconds.
+pub const BODY_IDLE_SECONDS: u64 = 10;
 
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
@@ -146,6 +156,8 @@ impl Config {
             cache_max_age: parsed("CIRCLES_CACHE_MAX_AGE", 60u32)?,
             response_cache_seconds: parsed("CIRCLES_RESPONSE_CACHE_SECONDS", 5u32)?,
             response_cache_mb: parsed("CIRCLES_RESPONSE_CACHE_MB", 32u32)?,
+            body_timeout_seconds: parsed("CIRCLES_BODY_TIMEOUT_SECONDS", 30u64)?.max(1),
+            max_connections: parsed("CIRCLES_MAX_CONNECTIONS", 0usize)?,
             public_url: public_url(var("CIRCLES_PUBLIC_URL"))?,
         })
     }

@@ -111,6 +111,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The request body did not arrive in time; the connection is closed.
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     #[error("oauth error {error}: {description}")]
     OAuth {
         status: StatusCode,
@@ -151,6 +154,7 @@ impl ApiError {
             ApiError::Gone(_) => "cursor_expired",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::OAuth { error, .. } => error,
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -173,6 +177,7 @@ impl ApiError {
             ApiError::Gone(_) => "The cursor has expired",
             ApiError::PayloadTooLarge(_) => "The request body is too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported content type",
+            ApiError::RequestTimeout(_) => "The request body took too long",
             ApiError::OAuth { .. } => "The token request was refused",
             ApiError::Unavailable(_) => "The service is temporarily unavailable",
             ApiError::Internal(_) => "Internal error",
@@ -210,6 +215,7 @@ impl ApiError {
             | ApiError::Gone(d)
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d)
+            | ApiError::RequestTimeout(d)
             | ApiError::Unavailable(d) => (d.clone(), None),
         };
         let (error, error_description) = match self {
@@ -248,6 +254,7 @@ impl ResponseError for ApiError {
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -289,6 +296,11 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            // The rest of the body is still on its way: the connection
+            // cannot be reused.
+            ApiError::RequestTimeout(_) => {
+                res.force_close();
             }
             _ => {}
         }

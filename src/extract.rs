@@ -2,16 +2,21 @@
 //! names the failing field: JSON bodies (size limit, content type, syntax,
 //! unknown fields, bad enum values) and query strings.
 
+use std::time::Duration;
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::rt::time::{timeout, Instant};
+use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
+use crate::config::BODY_IDLE_SECONDS;
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -56,13 +61,32 @@ impl<const LIMIT: usize> FromRequest for RawBodyLimited<LIMIT> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let total = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(30, |s| s.config.body_timeout_seconds);
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|n| n > LIMIT) {
                 return Err(too_large(LIMIT));
             }
+            // A body that stalls would hold its connection (and a file
+            // descriptor) for ever: each piece must come within
+            // BODY_IDLE_SECONDS, the whole body within `total`.
+            let deadline = Instant::now() + Duration::from_secs(total);
+            let idle = Duration::from_secs(BODY_IDLE_SECONDS.min(total));
             let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
+            loop {
+                let wait = idle.min(deadline.saturating_duration_since(Instant::now()));
+                let chunk = match timeout(wait, payload.next()).await {
+                    Err(_) => {
+                        return Err(ApiError::RequestTimeout(format!(
+                            "the request body did not arrive in time (each part within \
+                             {BODY_IDLE_SECONDS} s, all of it within {total} s)"
+                        )))
+                    }
+                    Ok(None) => break,
+                    Ok(Some(chunk)) => chunk,
+                };
                 let chunk = chunk.map_err(|e| ApiError::BadRequest {
                     code: "invalid_body",
                     detail: format!("the request body could not be read: {e}"),

@@ -64,6 +64,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     })));
 }
 
+/// Open connections each worker accepts. With `CIRCLES_MAX_CONNECTIONS`
+/// unset, the open-file limit decides (raised to its hard limit first): what
+/// it allows less the database pool and a margin for files, so that the
+/// service stops accepting before `accept` fails for lack of descriptors
+/// (the connections beyond wait in the listen backlog).
+fn connections_per_worker(config: &Config) -> usize {
+    let workers = config.workers.max(1);
+    let total = if config.max_connections > 0 {
+        config.max_connections
+    } else {
+        let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+        let reserve = u64::from(config.db_pool_size) + 64;
+        usize::try_from(files.saturating_sub(reserve)).unwrap_or(usize::MAX)
+    };
+    (total / workers).clamp(16, 25_000)
+}
+
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(
         "there is no such route; see /docs for the API".into(),
@@ -83,6 +100,7 @@ impl Application {
             .map_err(|e| StartupError::Bind(address.clone(), e))?
             .port();
         let workers = config.workers;
+        let per_worker = connections_per_worker(&config);
         let cache = web::Data::new(crate::cache::ResponseCache::new(
             config.response_cache_seconds,
             config.cache_max_age,
@@ -119,6 +137,13 @@ impl Application {
                 .wrap(from_fn(crate::middleware::request_context))
         })
         .workers(workers)
+        .max_connections(per_worker)
+        // The request head must arrive within 5 s, as by default; bodies
+        // have their own deadline (`CIRCLES_BODY_TIMEOUT_SECONDS`, in
+        // `extract.rs`).
+        .client_request_timeout(std::time::Duration::from_secs(5))
+        .client_disconnect_timeout(std::time::Duration::from_secs(2))
+        .keep_alive(std::time::Duration::from_secs(30))
         .shutdown_timeout(30)
         .disable_signals()
         .listen(listener)

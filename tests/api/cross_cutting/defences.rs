@@ -153,3 +153,47 @@ async fn answers_carry_browser_hardening_headers() {
         .get("access-control-allow-credentials")
         .is_none());
 }
+
+/// Sends `request` on a raw connection and reads until the service closes
+/// it (or `wait` passes): what came back, and whether it closed.
+async fn raw_exchange(app: &crate::helpers::TestApp, request: &[u8], wait: u64) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(wait), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&got).into_owned(), closed)
+}
+
+/// A body that never arrives in full held its connection open for ever
+/// (320 of them exhausted the open files and `/healthz` timed out for
+/// 90 s): it is now answered `408` with a problem, and the connection is
+/// closed, once the body deadline passes (2 s in tests).
+#[tokio::test]
+async fn a_stalled_body_is_answered_408_and_its_connection_closed() {
+    let app = spawn_app().await;
+    let (answer, closed) = raw_exchange(
+        &app,
+        b"POST /v1/auth/token HTTP/1.1\r\nHost: circles\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\nabc",
+        10,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    assert!(closed, "the connection stays open: {answer}");
+    // The service still answers.
+    app.get("/healthz").await.expect(200);
+}

@@ -81,6 +81,8 @@ pub fn test_config(database_url: String, data_dir: std::path::PathBuf) -> Config
         // turns it on.
         response_cache_seconds: 0,
         response_cache_mb: 32,
+        body_timeout_seconds: 2,
+        max_connections: 0,
         public_url: None,
     }
 }
