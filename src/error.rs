@@ -135,6 +135,11 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// The database does not answer (the cause is logged, never shown).
+    pub fn database_unavailable() -> Self {
+        ApiError::Unavailable("the database is not answering; try again shortly".into())
+    }
+
     pub fn not_found(what: &str) -> Self {
         ApiError::NotFound(format!("no {what} with this identifier"))
     }
@@ -313,6 +318,15 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => ApiError::NotFound("not found".to_owned()),
+            // The connection went away under the query (the database
+            // restarted or is unreachable): retrying later may work.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                log::warn!("database connection lost: {}", info.message());
+                ApiError::database_unavailable()
+            }
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::Conflict {
                 code: "conflict",
                 detail: "a listing with the same unique value already exists".to_owned(),
@@ -324,7 +338,9 @@ impl From<diesel::result::Error> for ApiError {
 
 impl From<r2d2::Error> for ApiError {
     fn from(e: r2d2::Error) -> Self {
-        ApiError::Unavailable(format!("no database connection available: {e}"))
+        // The cause names hosts and ports: logged, never sent.
+        log::warn!("no database connection available: {e}");
+        ApiError::database_unavailable()
     }
 }
 

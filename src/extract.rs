@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::rt::time::{timeout, Instant};
-use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
@@ -16,7 +16,6 @@ use utoipa::ToSchema;
 
 use crate::config::BODY_IDLE_SECONDS;
 use crate::error::{ApiError, FieldError};
-use crate::state::AppState;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -29,6 +28,11 @@ pub struct RawBodyLimited<const LIMIT: usize> {
     pub content_type: Option<String>,
     pub bytes: Bytes,
 }
+
+/// The longest a request body may take to arrive, in seconds (the app's
+/// `CIRCLES_BODY_TIMEOUT_SECONDS`, registered as app data).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(pub u64);
 
 /// A request body of at most [`MAX_BODY_BYTES`].
 pub type RawBody = RawBodyLimited<MAX_BODY_BYTES>;
@@ -61,9 +65,7 @@ impl<const LIMIT: usize> FromRequest for RawBodyLimited<LIMIT> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let total = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(30, |s| s.config.body_timeout_seconds);
+        let total = req.app_data::<BodyDeadline>().map_or(30, |d| d.0);
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|n| n > LIMIT) {

@@ -1,5 +1,7 @@
 //! Liveness and readiness probes.
 
+use std::time::Duration;
+
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -48,17 +50,77 @@ pub async fn healthz() -> HttpResponse {
     security(())
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .db(|conn| {
-            crate::db::ping(conn)
-                .map_err(|e| ApiError::Unavailable(format!("database ping failed: {e}")))
-        })
-        .await?;
+    if !state.db_health.is_up() {
+        return Err(ApiError::database_unavailable());
+    }
+    probe(&state.pool).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Health {
             status: "ready".into(),
         }))
+}
+
+/// One quick round trip to the database, on a connection taken within
+/// [`PROBE_TIMEOUT`].
+async fn probe(pool: &crate::db::Pool) -> Result<(), ApiError> {
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get_timeout(PROBE_TIMEOUT)?;
+        crate::db::ping(&mut conn).map_err(|e| {
+            log::warn!("database ping failed: {e}");
+            ApiError::database_unavailable()
+        })
+    })
+    .await?
+}
+
+/// The longest a probe waits for a connection.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// Watch a PostgreSQL server: a round trip every second (every quarter
+/// second while it is down) on a connection of the watch's own, so that
+/// requests fail fast while the server is away (`503` at once, not after
+/// waiting for a connection) and the service recovers on its own when it is
+/// back. A busy pool never looks like an outage. (A SQLite file does not go
+/// away: nothing to watch.) Runs beside the server.
+pub async fn watch(state: web::Data<AppState>) {
+    if crate::db::Backend::from_url(&state.config.database_url) != crate::db::Backend::Postgres {
+        return std::future::pending().await;
+    }
+    let mut conn: Option<crate::db::DbConnection> = None;
+    loop {
+        let url = state.config.database_url.clone();
+        let (kept, up) = web::block(move || {
+            use diesel::Connection;
+            let mut c = match conn {
+                Some(c) => c,
+                None => match crate::db::DbConnection::establish(&url) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        log::debug!("database watch: {e}");
+                        return (None, false);
+                    }
+                },
+            };
+            match crate::db::ping(&mut c) {
+                Ok(()) => (Some(c), true),
+                Err(_) => (None, false),
+            }
+        })
+        .await
+        .unwrap_or((None, false));
+        conn = kept;
+        if state.db_health.set_up(up) {
+            if up {
+                log::info!("the database answers again");
+            } else {
+                log::warn!("the database stopped answering; requests answer 503 until it is back");
+            }
+        }
+        let pause = if up { 1000 } else { 250 };
+        actix_web::rt::time::sleep(Duration::from_millis(pause)).await;
+    }
 }
 
 /// The probes, for the OpenAPI document (routed in `crate::startup`).

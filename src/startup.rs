@@ -89,7 +89,11 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 
 impl Application {
     pub fn build(config: Config) -> Result<Application, StartupError> {
-        let pool = db::connect(&config.database_url, config.db_pool_size)?;
+        let pool = db::connect_with(
+            &config.database_url,
+            config.db_pool_size,
+            db::CHECKOUT_TIMEOUT,
+        )?;
         crate::maintenance::at_start(&pool).map_err(DbSetupError::Migration)?;
         let keys = JwtKeys::from_config(&config)?;
         let address = format!("{}:{}", config.host, config.port);
@@ -101,6 +105,7 @@ impl Application {
             .port();
         let workers = config.workers;
         let per_worker = connections_per_worker(&config);
+        let body_deadline = crate::extract::BodyDeadline(config.body_timeout_seconds);
         let cache = web::Data::new(crate::cache::ResponseCache::new(
             config.response_cache_seconds,
             config.cache_max_age,
@@ -111,8 +116,16 @@ impl Application {
             keys,
             config,
             maintenance: Default::default(),
+            db_health: Default::default(),
         });
-        let maintenance = Box::pin(crate::maintenance::task(state.clone()));
+        // Upkeep and the database watch run beside the server.
+        let tasks = futures_util::future::join(
+            crate::maintenance::task(state.clone()),
+            crate::health::watch(state.clone()),
+        );
+        let maintenance = Box::pin(async move {
+            tasks.await;
+        });
         let server = HttpServer::new(move || {
             // No cookies are used, so answering any origin is safe.
             let cors = Cors::default()
@@ -129,6 +142,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(cache.clone())
+                .app_data(body_deadline)
                 .configure(routes)
                 .default_service(web::to(not_found))
                 .wrap(from_fn(crate::middleware::etags))

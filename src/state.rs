@@ -4,7 +4,7 @@ use actix_web::web;
 
 use crate::auth::keys::JwtKeys;
 use crate::config::Config;
-use crate::db::{DbConnection, Pool};
+use crate::db::{DbConnection, Health, Pool};
 use crate::error::ApiError;
 use tokio::sync::{watch, Notify};
 
@@ -13,6 +13,8 @@ pub struct AppState {
     pub keys: JwtKeys,
     pub config: Config,
     pub maintenance: Maintenance,
+    /// Whether the database answered lately.
+    pub db_health: Health,
 }
 
 impl AppState {
@@ -23,6 +25,9 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        if !self.db_health.is_up() {
+            return Err(ApiError::database_unavailable());
+        }
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;

@@ -157,9 +157,20 @@ fn configure_sqlite_library() {
     });
 }
 
+/// How long a request waits for a database connection before it answers
+/// `503`: long enough for a burst to drain, short enough that a database
+/// that went away is not a hang.
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Build the pool, creating the SQLite file's directory when needed, and run
 /// the pending migrations.
 pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbSetupError> {
+    connect_with(url, max_size, Duration::from_secs(30))
+}
+
+/// [`connect`], waiting at most `checkout` for a connection from the pool
+/// (the service's requests wait [`CHECKOUT_TIMEOUT`]).
+pub fn connect_with(url: &str, max_size: u32, checkout: Duration) -> Result<Pool, DbSetupError> {
     let backend = Backend::from_url(url);
     if backend == Backend::Sqlite {
         let path = Path::new(sqlite_path(url));
@@ -169,7 +180,7 @@ pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbSetupError> {
     }
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(30))
+        .connection_timeout(checkout)
         .build(ConnectionManager::new(url))?;
     let mut conn = pool.get()?;
     run_migrations(&mut conn)?;
@@ -314,6 +325,25 @@ pub fn join_rows_sql(owner: &str, tables: &[JoinRows<'_>], fresh: bool) -> Query
 }
 
 /// Whether the database answers (used by `/readyz`).
+/// Whether the database answered lately. While it does not, requests answer
+/// `503` at once instead of each waiting for a connection
+/// (`crate::health::watch` keeps it current).
+#[derive(Debug, Default)]
+pub struct Health {
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Health {
+    pub fn is_up(&self) -> bool {
+        !self.down.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Record what a probe or a request found; true when that changed it.
+    pub fn set_up(&self, up: bool) -> bool {
+        self.down.swap(!up, std::sync::atomic::Ordering::Relaxed) == up
+    }
+}
+
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")
 }

@@ -1,7 +1,8 @@
 //! Tests of what spans endpoints: tenancy, visibility, conditional requests,
 //! validation, idempotency, concurrency, crash safety, merge patch, paging,
 //! caching, HTTP behaviour (request ids, HEAD, CORS), keyword search on several
-//! lists, schedule limits, defences against refused requests and browsers,
+//! lists, schedule limits, defences against refused requests, stalled bodies and
+//! browsers, a database outage,
 //! fuzzing regressions and the README walkthrough.
 
 mod caching;
@@ -13,6 +14,7 @@ mod http;
 mod idempotency;
 mod keyword_search;
 mod merge_patch;
+mod outage;
 mod pagination;
 mod preconditions;
 mod schedule_limits;
