@@ -36,9 +36,12 @@ pub async fn healthz() -> HttpResponse {
 
 /// Readiness: the database answers.
 ///
-/// Answers `200` when a database connection can be taken from the pool and
-/// answers a query, `503` otherwise. Send traffic to an instance only while
-/// this is `200`.
+/// Answers `200` while the database answers, `503` otherwise: on
+/// PostgreSQL as a watch sees it (a round trip every second, so `503`
+/// within about a second of the server going away, and while it is `503`
+/// every request that needs the database is `503` at once); on SQLite, when
+/// a connection can be taken and answers a query. Send traffic to an
+/// instance only while this is `200`.
 #[utoipa::path(
     get, path = "/readyz", tag = "operations", operation_id = "readyz",
     summary = "Readiness probe",
@@ -50,15 +53,24 @@ pub async fn healthz() -> HttpResponse {
     security(())
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // On PostgreSQL the watch (below) keeps the answer current: requests
+    // fail fast exactly when this says unready. A SQLite file is probed.
     if !state.db_health.is_up() {
         return Err(ApiError::database_unavailable());
     }
-    probe(&state.pool).await?;
+    if !watched(&state) {
+        probe(&state.pool).await?;
+    }
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Health {
             status: "ready".into(),
         }))
+}
+
+/// Whether [`watch`] watches this database (PostgreSQL).
+fn watched(state: &AppState) -> bool {
+    crate::db::Backend::from_url(&state.config.database_url) == crate::db::Backend::Postgres
 }
 
 /// One quick round trip to the database, on a connection taken within
@@ -85,7 +97,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(800);
 /// back. A busy pool never looks like an outage. (A SQLite file does not go
 /// away: nothing to watch.) Runs beside the server.
 pub async fn watch(state: web::Data<AppState>) {
-    if crate::db::Backend::from_url(&state.config.database_url) != crate::db::Backend::Postgres {
+    if !watched(&state) {
         return std::future::pending().await;
     }
     let mut conn: Option<crate::db::DbConnection> = None;
