@@ -144,6 +144,34 @@ fn finish(
     Ok(())
 }
 
+/// Where a create records its answer under the request's key, in the
+/// create's own write transaction: the listing and the key's answer commit
+/// together or not at all, so a failure after the commit can never leave a
+/// key "still running" (`409`, then after a while a second create).
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    key: Option<(String, String)>,
+}
+
+impl Recorder {
+    /// Record the answer (call it inside the create's write transaction;
+    /// without a key it does nothing).
+    pub fn record(
+        &self,
+        conn: &mut DbConnection,
+        status: StatusCode,
+        body: &serde_json::Value,
+        location: Option<&str>,
+    ) -> Result<(), ApiError> {
+        match &self.key {
+            None => Ok(()),
+            Some((org, key)) => {
+                finish(conn, org, key, status.as_u16(), &body.to_string(), location)
+            }
+        }
+    }
+}
+
 fn forget(conn: &mut DbConnection, org: &str, key: &str) -> Result<(), ApiError> {
     diesel::delete(idempotency_keys::table.find((org, key))).execute(conn)?;
     Ok(())
@@ -165,7 +193,9 @@ fn replayed(status: u16, body: String, location: Option<String>) -> HttpResponse
 }
 
 /// Run a create under the request's `Idempotency-Key`, if it has one:
-/// `create` returns the status, the JSON body and the new listing's URL.
+/// `create` returns the status, the JSON body and the new listing's URL, and
+/// records them with the [`Recorder`] it is given inside its own write
+/// transaction.
 pub async fn run<B, F, Fut>(
     state: &AppState,
     req: &HttpRequest,
@@ -175,7 +205,7 @@ pub async fn run<B, F, Fut>(
 ) -> Result<HttpResponse, ApiError>
 where
     B: Serialize,
-    F: FnOnce() -> Fut,
+    F: FnOnce(Recorder) -> Fut,
     Fut: Future<Output = Result<(StatusCode, serde_json::Value, Option<String>), ApiError>>,
 {
     let respond = |(status, body, location): (StatusCode, serde_json::Value, Option<String>)| {
@@ -186,7 +216,7 @@ where
         res.json(body)
     };
     let Some(key) = key(req)? else {
-        return create().await.map(respond);
+        return create(Recorder::default()).await.map(respond);
     };
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str().as_bytes());
@@ -206,15 +236,15 @@ where
         } => return Ok(replayed(status, body, location)),
         Begin::Proceed => {}
     }
-    let outcome = create().await;
+    let recorder = Recorder {
+        key: Some((org.to_owned(), key.clone())),
+    };
+    let outcome = create(recorder).await;
     let (o, k) = (org.to_owned(), key);
     match &outcome {
-        Ok((status, body, location)) => {
-            let (status, text, location) = (status.as_u16(), body.to_string(), location.clone());
-            state
-                .db(move |conn| finish(conn, &o, &k, status, &text, location.as_deref()))
-                .await?;
-        }
+        // Recorded with the create, in its transaction.
+        Ok(_) => {}
+        // Nothing was created: the refusal is the answer to replay.
         Err(e) if e.status_code().is_client_error() => {
             let (status, text) = (
                 e.status_code().as_u16(),

@@ -158,15 +158,21 @@ pub async fn create_organization(
         &req,
         &caller.organization_id,
         &body.clone(),
-        || async move {
+        |recorder| async move {
             body.validate()?;
-            let row = st.db(move |conn| queries::create(conn, &body)).await?;
-            let location = format!("/v1/organizations/{}", row.id);
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(row.to_response(true)?).map_err(ApiError::internal)?,
-                Some(location),
-            ))
+            let (org, location) = st
+                .db(move |conn| {
+                    crate::db::write_transaction(conn, |conn| {
+                        let row = queries::create(conn, &body)?;
+                        let location = format!("/v1/organizations/{}", row.id);
+                        let org = serde_json::to_value(row.to_response(true)?)
+                            .map_err(ApiError::internal)?;
+                        recorder.record(conn, StatusCode::CREATED, &org, Some(&location))?;
+                        Ok((org, location))
+                    })
+                })
+                .await?;
+            Ok((StatusCode::CREATED, org, Some(location)))
         },
     )
     .await

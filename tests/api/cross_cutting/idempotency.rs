@@ -250,3 +250,47 @@ async fn organizations_are_created_once_per_key() {
         .count();
     assert_eq!(named, 1, "one organization: {list}");
 }
+
+/// The key's answer is recorded in the create's own transaction. Before,
+/// it was recorded afterwards, separately: when that failed (here a trigger
+/// refuses it), the group stayed created while the key stayed "running", so
+/// the retry got `409` and, five minutes later, created a second group.
+/// Now the failure rolls the create back and the retry creates once.
+#[tokio::test]
+async fn a_failure_recording_the_key_creates_nothing_and_the_retry_creates_once() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let org = app.org("Unlucky partner").await;
+    let (refuse, allow) = match app.backend {
+        crate::helpers::Backend::Sqlite => (
+            "CREATE TRIGGER refuse_keys BEFORE UPDATE ON idempotency_keys \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            "DROP TRIGGER refuse_keys;",
+        ),
+        crate::helpers::Backend::Postgres => (
+            "CREATE FUNCTION refuse_keys() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
+             CREATE TRIGGER refuse_keys BEFORE UPDATE ON idempotency_keys \
+             FOR EACH ROW EXECUTE FUNCTION refuse_keys();",
+            "DROP TRIGGER refuse_keys ON idempotency_keys; DROP FUNCTION refuse_keys();",
+        ),
+    };
+    let sql = |statements: &str| {
+        let mut conn = app.pool.get().expect("a connection");
+        conn.batch_execute(statements).expect("the statements run");
+    };
+    let body = group_body(json!({"status": "published"}));
+    let key = format!("key-{}", uuid::Uuid::new_v4());
+    sql(refuse);
+    let failed = post_with_key(&app, "/v1/groups", &org.token, &key, &body).await;
+    assert_eq!(failed.status.as_u16(), 500, "{}", failed.text);
+    assert_eq!(count_feed(&app).await, 0, "the group was created anyway");
+    sql(allow);
+    let retry = post_with_key(&app, "/v1/groups", &org.token, &key, &body).await;
+    retry.expect(201);
+    assert!(!replayed(&retry));
+    let again = post_with_key(&app, "/v1/groups", &org.token, &key, &body).await;
+    again.expect(201);
+    assert!(replayed(&again));
+    assert_eq!(count_feed(&app).await, 1);
+}
