@@ -21,7 +21,7 @@ LAYERS = [
     ("foundation", {"error", "config", "vocab", "validate", "pagination", "recurrence",
                     "geo", "shape", "middleware", "http"}),
     ("storage", {"db", "changelog", "search"}),
-    ("requests", {"extract", "merge", "auth", "state", "idempotency", "cache"}),
+    ("requests", {"extract", "merge", "auth", "state", "idempotency", "cache", "ratelimit"}),
     ("listing layer", {"listing"}),
     ("resources", {"organizations", "groups", "events", "resources", "taxonomies", "health"}),
     ("features", {"calendar", "changes", "maintenance", "seed"}),

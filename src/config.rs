@@ -53,6 +53,14 @@ pub struct Config {
     /// Open connections at most, over all workers (0: as many as the
     /// open-file limit allows, less what the database and files need).
     pub max_connections: usize,
+    /// Rate limits a minute (0: off; see `crate::ratelimit`): token
+    /// requests by address and by client id, reads by address, writes by
+    /// organization.
+    pub rate_token_per_minute: u32,
+    pub rate_reads_per_minute: u32,
+    pub rate_writes_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (exact addresses).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The longest a request body may pause between two pieces, in seconds.
@@ -158,6 +166,23 @@ impl Config {
             response_cache_mb: parsed("CIRCLES_RESPONSE_CACHE_MB", 32u32)?,
             body_timeout_seconds: parsed("CIRCLES_BODY_TIMEOUT_SECONDS", 30u64)?.max(1),
             max_connections: parsed("CIRCLES_MAX_CONNECTIONS", 0usize)?,
+            rate_token_per_minute: parsed("CIRCLES_RATE_TOKEN_PER_MINUTE", 10u32)?,
+            rate_reads_per_minute: parsed("CIRCLES_RATE_READS_PER_MINUTE", 1200u32)?,
+            rate_writes_per_minute: parsed("CIRCLES_RATE_WRITES_PER_MINUTE", 600u32)?,
+            trusted_proxies: match var("CIRCLES_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|a| {
+                        a.parse().map_err(|e| ConfigError {
+                            name: "CIRCLES_TRUSTED_PROXIES",
+                            message: format!("`{a}`: {e} (comma-separated IP addresses)"),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
             public_url: public_url(var("CIRCLES_PUBLIC_URL"))?,
         })
     }

@@ -111,6 +111,14 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// A rate limit refused the request (see `crate::ratelimit`).
+    #[error("rate limited: {detail}")]
+    RateLimited {
+        detail: String,
+        retry_after: u64,
+        policy: &'static str,
+        limit: u32,
+    },
     /// The request body did not arrive in time; the connection is closed.
     #[error("request timeout: {0}")]
     RequestTimeout(String),
@@ -160,6 +168,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RequestTimeout(_) => "request_timeout",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::OAuth { error, .. } => error,
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -183,6 +192,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "The request body is too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported content type",
             ApiError::RequestTimeout(_) => "The request body took too long",
+            ApiError::RateLimited { .. } => "Too many requests",
             ApiError::OAuth { .. } => "The token request was refused",
             ApiError::Unavailable(_) => "The service is temporarily unavailable",
             ApiError::Internal(_) => "Internal error",
@@ -208,9 +218,9 @@ impl ApiError {
                 None,
             ),
             ApiError::MethodNotAllowed(allow) => (format!("This resource supports: {allow}"), None),
-            ApiError::BadRequest { detail, .. } | ApiError::Conflict { detail, .. } => {
-                (detail.clone(), None)
-            }
+            ApiError::BadRequest { detail, .. }
+            | ApiError::Conflict { detail, .. }
+            | ApiError::RateLimited { detail, .. } => (detail.clone(), None),
             ApiError::OAuth { description, .. } => (description.clone(), None),
             ApiError::MalformedJson(d)
             | ApiError::Unauthorized(d)
@@ -260,6 +270,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -306,6 +317,16 @@ impl ResponseError for ApiError {
             // cannot be reused.
             ApiError::RequestTimeout(_) => {
                 res.force_close();
+            }
+            ApiError::RateLimited {
+                retry_after,
+                policy,
+                limit,
+                ..
+            } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                res.insert_header(("RateLimit-Policy", format!("\"{policy}\";q={limit};w=60")));
+                res.insert_header(("RateLimit", format!("\"{policy}\";r=0;t={retry_after}")));
             }
             _ => {}
         }

@@ -26,6 +26,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;
+pub mod ratelimit;
 pub mod recurrence;
 pub mod resources;
 pub mod search;

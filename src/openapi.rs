@@ -77,6 +77,7 @@ pub fn document() -> serde_json::Value {
     routes::document::<Event>(&mut value);
     routes::document::<Resource>(&mut value);
     problems::conditional_reads(&mut value);
+    problems::rate_limits(&mut value);
     problems::standard_problems(&mut value);
     refine::refine(&mut value);
     value

@@ -106,6 +106,7 @@ impl Application {
         let workers = config.workers;
         let per_worker = connections_per_worker(&config);
         let body_deadline = crate::extract::BodyDeadline(config.body_timeout_seconds);
+        let limits = web::Data::from(crate::ratelimit::RateLimits::from_config(&config));
         let cache = web::Data::new(crate::cache::ResponseCache::new(
             config.response_cache_seconds,
             config.cache_max_age,
@@ -119,9 +120,16 @@ impl Application {
             db_health: Default::default(),
         });
         // Upkeep and the database watch run beside the server.
-        let tasks = futures_util::future::join(
+        let housekeeping = limits.clone();
+        let tasks = futures_util::future::join3(
             crate::maintenance::task(state.clone()),
             crate::health::watch(state.clone()),
+            async move {
+                loop {
+                    actix_web::rt::time::sleep(std::time::Duration::from_secs(60)).await;
+                    housekeeping.housekeeping();
+                }
+            },
         );
         let maintenance = Box::pin(async move {
             tasks.await;
@@ -143,10 +151,12 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(cache.clone())
                 .app_data(body_deadline)
+                .app_data(limits.clone())
                 .configure(routes)
                 .default_service(web::to(not_found))
                 .wrap(from_fn(crate::middleware::etags))
                 .wrap(from_fn(crate::cache::response_cache))
+                .wrap(from_fn(crate::ratelimit::limit))
                 .wrap(cors)
                 .wrap(from_fn(crate::middleware::request_context))
         })

@@ -169,6 +169,10 @@ pub async fn issue_token(
             ))
         }
     };
+    // Guessing one client's secret is limited however many addresses try.
+    if let Some(limits) = req.app_data::<web::Data<crate::ratelimit::RateLimits>>() {
+        limits.check_token_client(&req, &client_id)?;
+    }
     let client = state
         .db(move |conn| {
             let client = clients::find(conn, &client_id)?;

@@ -11,6 +11,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use crate::error::ApiError;
+use crate::ratelimit::RateLimits;
 use crate::state::AppState;
 
 pub use handlers::configure;
@@ -139,13 +140,19 @@ impl FromRequest for MaybeAuthenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = app_state(req);
+        let req = req.clone();
         Box::pin(async move {
-            match token? {
-                None => Ok(MaybeAuthenticated(None)),
-                Some(t) => authenticate(state, t)
-                    .await
-                    .map(|c| MaybeAuthenticated(Some(c))),
+            let Some(token) = token? else {
+                return Ok(MaybeAuthenticated(None));
+            };
+            let caller = authenticate(state, token).await?;
+            // Writes count against the organization's quota, once the
+            // token is known to be genuine (a forged one cannot spend it).
+            let write = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+            if let Some(limits) = req.app_data::<web::Data<RateLimits>>().filter(|_| write) {
+                limits.check_write(&req, &caller.organization_id)?;
             }
+            Ok(MaybeAuthenticated(Some(caller)))
         })
     }
 }

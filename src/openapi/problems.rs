@@ -44,6 +44,46 @@ pub fn standard_problems(doc: &mut Value) {
     }
 }
 
+/// Every operation but the health probes is rate limited
+/// (`crate::ratelimit`): it may answer `429`, with `Retry-After` and the
+/// `RateLimit` headers.
+pub fn rate_limits(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for op in operations {
+        if op["tags"][0] == "operations" {
+            continue;
+        }
+        if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+            responses
+                .entry("429")
+                .or_insert_with(|| json!({"$ref": "#/components/responses/TooManyRequests"}));
+        }
+    }
+    let mut answer = problem(
+        "Too many requests: a rate limit refused this one (`rate_limited`); retry after `Retry-After` seconds",
+    );
+    answer["headers"] = json!({
+        "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}},
+        "RateLimit-Policy": {"description": "The policy that refused the request, e.g. `\"reads\";q=1200;w=60` (requests in a 60-second window)", "schema": {"type": "string"}},
+        "RateLimit": {"description": "What is left of it, e.g. `\"reads\";r=0;t=3` (requests remaining, seconds until more)", "schema": {"type": "string"}},
+        "X-Request-Id": {
+            "description": "This request's id (yours, when you sent a sane `X-Request-Id`); quote it when you report a problem.",
+            "schema": { "type": "string" },
+            "example": "0193a5b1-2b7e-7c11-8f3a-1d2e3f4a5b6c"
+        },
+    });
+    if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
+        let responses = components.entry("responses").or_insert_with(|| json!({}));
+        responses["TooManyRequests"] = answer;
+    }
+}
+
 /// Every `GET` that answers JSON (the health probes aside) is cached by
 /// `ETag`: it takes `If-None-Match`, as its first parameter, and may answer
 /// `304 Not Modified`.

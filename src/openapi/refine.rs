@@ -457,7 +457,12 @@ fn request_id_header(doc: &mut Value) {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
         };
-        for response in responses.values_mut().filter_map(Value::as_object_mut) {
+        // A shared response (`$ref`) documents its headers where it is defined.
+        let own = responses
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .filter(|r| !r.contains_key("$ref"));
+        for response in own {
             let headers = response
                 .entry("headers")
                 .or_insert_with(|| json!({}))

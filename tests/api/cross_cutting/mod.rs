@@ -2,7 +2,7 @@
 //! validation, idempotency, concurrency, crash safety, merge patch, paging,
 //! caching, HTTP behaviour (request ids, HEAD, CORS), keyword search on several
 //! lists, schedule limits, defences against refused requests, stalled bodies and
-//! browsers, a database outage,
+//! browsers, a database outage, rate limits,
 //! fuzzing regressions and the README walkthrough.
 
 mod caching;
@@ -17,6 +17,7 @@ mod merge_patch;
 mod outage;
 mod pagination;
 mod preconditions;
+mod rate_limits;
 mod schedule_limits;
 mod tenancy;
 mod validation;

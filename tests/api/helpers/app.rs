@@ -83,6 +83,12 @@ pub fn test_config(database_url: String, data_dir: std::path::PathBuf) -> Config
         response_cache_mb: 32,
         body_timeout_seconds: 2,
         max_connections: 0,
+        // Off: the tests send hundreds of requests a second from one
+        // address; `cross_cutting::rate_limits` turns them on.
+        rate_token_per_minute: 0,
+        rate_reads_per_minute: 0,
+        rate_writes_per_minute: 0,
+        trusted_proxies: vec![],
         public_url: None,
     }
 }
