@@ -91,6 +91,9 @@ def main(argv):
             if not success:
                 errors.append(f"{where}: no success response")
             for status, resp in responses.items():
+                if "$ref" in resp:  # a shared response, e.g. components/responses/TooManyRequests
+                    name = resp["$ref"].rsplit("/", 1)[-1]
+                    resp = doc.get("components", {}).get("responses", {}).get(name, {})
                 if not resp.get("description"):
                     errors.append(f"{where} {status}: no description")
                 if status[0] in "45" and resp.get("content"):
