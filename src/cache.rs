@@ -22,10 +22,17 @@
 //!   while the first computes it wait for that one (once) instead of each
 //!   computing it too: a slow search asked by eight connections at once ran
 //!   eight times in parallel, and every request behind it waited seconds;
+//! - on PostgreSQL, where several instances share the database, a write
+//!   made through any of them is seen by every other at once: a write's
+//!   answer goes out only after it has bumped a shared version (a sequence,
+//!   after the commit), and an instance reads that version (one round trip)
+//!   before answering from memory, emptying its cache when it moved. (On
+//!   SQLite the service is one instance; writes made beside it through the
+//!   CLI show up within the time above.)
 //! - its size is bounded (`CIRCLES_RESPONSE_CACHE_MB`, default 32).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +47,9 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{web, Error, HttpResponse};
 
+use crate::db;
+use crate::state::AppState;
+
 pub struct ResponseCache {
     ttl: Duration,
     /// How long after `ttl` an entry may still be served while one request
@@ -53,6 +63,11 @@ pub struct ResponseCache {
     /// refreshed one after another, and the requests being answered from
     /// memory keep the other cores.
     refreshes: Semaphore,
+    /// Whether instances share the database (PostgreSQL): then the data
+    /// version in the database is checked before answering from memory.
+    shared: bool,
+    /// The data version this cache's entries were computed at (-1: none yet).
+    seen_version: AtomicI64,
 }
 
 #[derive(Default)]
@@ -117,6 +132,22 @@ impl ResponseCache {
             generation: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
             refreshes: Semaphore::new(1),
+            shared: false,
+            seen_version: AtomicI64::new(-1),
+        }
+    }
+
+    /// Check the database's data version before answering from memory
+    /// (several instances on one PostgreSQL database).
+    pub fn shared(mut self, shared: bool) -> ResponseCache {
+        self.shared = shared;
+        self
+    }
+
+    /// Empty the cache if the data version moved since it was last seen.
+    fn observe_version(&self, version: i64) {
+        if self.seen_version.swap(version, Ordering::SeqCst) != version {
+            self.invalidate();
         }
     }
 
@@ -258,9 +289,7 @@ pub async fn response_cache(
     let Some(cache) = req.app_data::<web::Data<ResponseCache>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    if !cache.enabled() {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    }
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     if req.method() != Method::GET && req.method() != Method::OPTIONS {
         // A write may change what reads answer, unless it was refused: a
         // 4xx commits nothing (bad input, no token, no such route, a failed
@@ -268,12 +297,25 @@ pub async fn response_cache(
         // cache. A 5xx may come after a commit, so it does.
         let res = next.call(req).await?;
         if !res.status().is_client_error() {
+            if let Some(state) = state.filter(|_| cache.shared) {
+                // Before the answer goes out: every instance then sees it.
+                if let Err(e) = state.db(|conn| Ok(db::bump_data_version(conn)?)).await {
+                    log::warn!("data version not bumped: {e}");
+                }
+            }
             cache.invalidate();
         }
         return Ok(res.map_into_boxed_body());
     }
-    if !cacheable_request(&req) {
+    if !cache.enabled() || !cacheable_request(&req) {
         return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    if let Some(state) = state.filter(|_| cache.shared) {
+        match state.db(|conn| Ok(db::data_version(conn)?)).await {
+            Ok(version) => cache.observe_version(version),
+            // Without the version, answer from the handlers.
+            Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        }
     }
     let key = req.uri().to_string();
     let if_none_match = req

@@ -107,11 +107,14 @@ impl Application {
         let per_worker = connections_per_worker(&config);
         let body_deadline = crate::extract::BodyDeadline(config.body_timeout_seconds);
         let limits = web::Data::from(crate::ratelimit::RateLimits::from_config(&config));
-        let cache = web::Data::new(crate::cache::ResponseCache::new(
-            config.response_cache_seconds,
-            config.cache_max_age,
-            config.response_cache_mb,
-        ));
+        let cache = web::Data::new(
+            crate::cache::ResponseCache::new(
+                config.response_cache_seconds,
+                config.cache_max_age,
+                config.response_cache_mb,
+            )
+            .shared(db::Backend::from_url(&config.database_url) == db::Backend::Postgres),
+        );
         let state = web::Data::new(AppState {
             pool,
             keys,

@@ -344,6 +344,30 @@ impl Health {
     }
 }
 
+/// The data version every instance shares on PostgreSQL (see
+/// `crate::cache`); 0 on SQLite.
+pub fn data_version(conn: &mut DbConnection) -> QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        last_value: i64,
+    }
+    match conn {
+        DbConnection::Pg(c) => diesel::sql_query("SELECT last_value FROM circles_data_version")
+            .get_result::<Version>(c)
+            .map(|v| v.last_value),
+        DbConnection::Sqlite(_) => Ok(0),
+    }
+}
+
+/// Move the shared data version on, after a write has committed.
+pub fn bump_data_version(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(c) => c.batch_execute("SELECT nextval('circles_data_version')"),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")
 }

@@ -120,3 +120,61 @@ async fn a_cached_answer_past_its_time_is_recomputed_in_the_background() {
         "the recomputed answer replaces it within the grace period"
     );
 }
+
+/// Several instances on one PostgreSQL database (issue 13, hole 11): a
+/// write through one, then a read through another, is never stale. Before,
+/// the other instance served its cached page for up to twice
+/// `CIRCLES_RESPONSE_CACHE_SECONDS`.
+#[tokio::test]
+async fn a_write_through_one_instance_is_seen_at_once_through_another() {
+    let a = crate::helpers::spawn_app_with(|c| c.response_cache_seconds = 30).await;
+    if a.backend != crate::helpers::Backend::Postgres {
+        return; // one SQLite file, one instance
+    }
+    let mut config = crate::helpers::test_config(a.database_url.clone(), a.dir.path().join("b"));
+    config.response_cache_seconds = 30;
+    let b = crate::helpers::spawn_instance(config);
+    let read_b = |path: &'static str| {
+        let (client, b) = (a.client.clone(), b.clone());
+        async move {
+            let res = client.get(format!("{b}{path}")).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let org = a.org("Two Doors").await;
+    let count = |page: &serde_json::Value| page["data"].as_array().unwrap().len();
+    // B caches the empty directory, twice over to be sure it is a hit.
+    assert_eq!(count(&read_b("/v1/groups?limit=100").await), 0);
+    assert_eq!(count(&read_b("/v1/groups?limit=100").await), 0);
+    let first = a
+        .published_group(&org.token, json!({"name": "First door"}))
+        .await;
+    let page = read_b("/v1/groups?limit=100").await;
+    assert_eq!(count(&page), 1, "B served its stale page: {page}");
+    // An edit and a delete, likewise.
+    a.patch(
+        &format!("/v1/groups/{first}"),
+        &org.token,
+        &json!({"name": "Renamed door"}),
+    )
+    .await
+    .expect(200);
+    let page = read_b("/v1/groups?limit=100").await;
+    assert_eq!(page["data"][0]["name"], "Renamed door", "{page}");
+    a.delete(&format!("/v1/groups/{first}"), &org.token)
+        .await
+        .expect(204);
+    assert_eq!(count(&read_b("/v1/groups?limit=100").await), 0);
+    // An organization's profile, likewise.
+    let _ = read_b("/v1/organizations?limit=100").await;
+    a.patch(
+        &format!("/v1/organizations/{}", org.id),
+        &org.token,
+        &json!({"name": "Two Doors Trust"}),
+    )
+    .await
+    .expect(200);
+    let orgs = read_b("/v1/organizations?limit=100").await;
+    assert!(orgs.to_string().contains("Two Doors Trust"), "{orgs}");
+}

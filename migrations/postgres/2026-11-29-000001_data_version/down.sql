@@ -1,0 +1,1 @@
+DROP SEQUENCE circles_data_version;
