@@ -19,7 +19,7 @@ ALLOWED = {frozenset({"state", "auth"})}
 # layer and the ones below, never one above.
 LAYERS = [
     ("foundation", {"error", "config", "vocab", "validate", "pagination", "recurrence",
-                    "geo", "shape", "middleware", "http"}),
+                    "geo", "shape", "middleware", "http", "metrics"}),
     ("storage", {"db", "changelog", "search"}),
     ("requests", {"extract", "merge", "auth", "state", "idempotency", "cache", "ratelimit"}),
     ("listing layer", {"listing"}),

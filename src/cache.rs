@@ -48,6 +48,7 @@ use actix_web::web::Bytes;
 use actix_web::{web, Error, HttpResponse};
 
 use crate::db;
+use crate::metrics::metrics;
 use crate::state::AppState;
 
 pub struct ResponseCache {
@@ -142,6 +143,14 @@ impl ResponseCache {
     pub fn shared(mut self, shared: bool) -> ResponseCache {
         self.shared = shared;
         self
+    }
+
+    /// Answers kept and their bytes.
+    pub fn size(&self) -> (usize, usize) {
+        self.inner
+            .lock()
+            .map(|i| (i.entries.len(), i.bytes))
+            .unwrap_or_default()
     }
 
     /// Empty the cache if the data version moved since it was last seen.
@@ -332,10 +341,12 @@ pub async fn response_cache(
     }
     let _computing = match lookup {
         Lookup::Hit(entry) => {
+            metrics().cache_requests.with_label_values(&["hit"]).inc();
             let res = answer(&entry, if_none_match.as_deref());
             return Ok(req.into_response(res));
         }
         Lookup::Refresh(entry) => {
+            metrics().cache_requests.with_label_values(&["stale"]).inc();
             // Answer with the previous answer now; recompute it behind this
             // request, on this worker, through the same handlers.
             let (http_req, payload) = req.into_parts();
@@ -360,7 +371,10 @@ pub async fn response_cache(
             let res = answer(&entry, if_none_match.as_deref());
             return Ok(ServiceResponse::new(http_req, res));
         }
-        Lookup::Compute(guard) => guard,
+        Lookup::Compute(guard) => {
+            metrics().cache_requests.with_label_values(&["miss"]).inc();
+            guard
+        }
         Lookup::Wait(_) => None,
     };
     let generation = cache.generation.load(Ordering::SeqCst);

@@ -177,6 +177,15 @@ pub fn latest_after(
 }
 
 /// The oldest cursor position the feed can still serve (0: all of it).
+/// The latest entry's sequence number and time, if any.
+pub fn latest(conn: &mut DbConnection) -> QueryResult<Option<(i64, chrono::NaiveDateTime)>> {
+    changes::table
+        .order(changes::seq.desc())
+        .select((changes::seq, changes::changed_at))
+        .first(conn)
+        .optional()
+}
+
 pub fn horizon(conn: &mut DbConnection) -> QueryResult<i64> {
     change_horizon::table
         .find(1)

@@ -73,6 +73,45 @@ fn watched(state: &AppState) -> bool {
     crate::db::Backend::from_url(&state.config.database_url) == crate::db::Backend::Postgres
 }
 
+/// Metrics for Prometheus.
+///
+/// The text exposition format (0.0.4): request counts and latency by route
+/// template and status, requests in flight, the database pool, the response
+/// cache, the change log's latest entry and its age, sync items by outcome,
+/// rate-limit refusals. Labels carry route templates and statuses, never
+/// ids, query values or tokens.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "The metrics, in the Prometheus text format", content_type = "text/plain", body = String)),
+    security(())
+)]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    cache: web::Data<crate::cache::ResponseCache>,
+) -> HttpResponse {
+    let m = crate::metrics::metrics();
+    let pool = state.pool.state();
+    m.pool_connections.set(i64::from(pool.connections));
+    m.pool_idle.set(i64::from(pool.idle_connections));
+    m.db_up.set(i64::from(state.db_health.is_up()));
+    let (entries, bytes) = cache.size();
+    m.cache_entries
+        .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    m.cache_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    if state.db_health.is_up() {
+        if let Ok(Some((seq, at))) = state.db(|conn| Ok(crate::changelog::latest(conn)?)).await {
+            m.changelog_seq.set(seq);
+            let lag = chrono::Utc::now().naive_utc() - at;
+            m.changelog_lag.set(lag.num_seconds().max(0));
+        }
+    }
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(m.render())
+}
+
 /// One quick round trip to the database, on a connection taken within
 /// [`PROBE_TIMEOUT`].
 async fn probe(pool: &crate::db::Pool) -> Result<(), ApiError> {
@@ -137,5 +176,5 @@ pub async fn watch(state: web::Data<AppState>) {
 
 /// The probes, for the OpenAPI document (routed in `crate::startup`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz, readyz))]
+#[openapi(paths(healthz, readyz, metrics))]
 pub struct Api;

@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod listing;
 pub mod maintenance;
 pub mod merge;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod organizations;

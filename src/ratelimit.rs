@@ -84,6 +84,10 @@ impl<K: Hash + Eq + Clone> Policy<K> {
                 })
             }
             Err(not_until) => {
+                crate::metrics::metrics()
+                    .rate_limited
+                    .with_label_values(&[self.name])
+                    .inc();
                 let wait = seconds(not_until.wait_time_from(clock.now())).max(1);
                 Err(ApiError::RateLimited {
                     detail: format!(

@@ -54,6 +54,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         crate::http::resource("/readyz", "GET, HEAD").route(web::get().to(crate::health::readyz)),
     )
     .service(
+        crate::http::resource("/metrics", "GET, HEAD").route(web::get().to(crate::health::metrics)),
+    )
+    .service(
         SwaggerUi::new("/docs/{_:.*}")
             .external_url_unchecked("/openapi.json", crate::openapi::document()),
     )
@@ -162,6 +165,7 @@ impl Application {
                 .wrap(from_fn(crate::ratelimit::limit))
                 .wrap(cors)
                 .wrap(from_fn(crate::middleware::request_context))
+                .wrap(from_fn(crate::metrics::record))
         })
         .workers(workers)
         .max_connections(per_worker)

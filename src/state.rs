@@ -30,7 +30,12 @@ impl AppState {
         }
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let waited = std::time::Instant::now();
+            let conn = pool.get();
+            crate::metrics::metrics()
+                .checkout
+                .observe(waited.elapsed().as_secs_f64());
+            let mut conn = conn?;
             f(&mut conn)
         })
         .await?

@@ -191,6 +191,10 @@ pub async fn upsert<L: Listing>(
             Ok((outcome, id, view))
         })
         .await?;
+    crate::metrics::metrics()
+        .sync_items
+        .with_label_values(&[L::KIND.as_str(), outcome.as_str()])
+        .inc();
     let mut res = if outcome == sync::Outcome::Created {
         let mut r = HttpResponse::Created();
         r.insert_header((header::LOCATION, format!("/v1/{}/{id}", L::KIND.plural())));

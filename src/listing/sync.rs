@@ -63,6 +63,21 @@ pub enum Outcome {
     RolledBack,
 }
 
+impl Outcome {
+    /// As it is spelled in answers (and metrics).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Deleted => "deleted",
+            Outcome::NotFound => "not_found",
+            Outcome::Failed => "failed",
+            Outcome::RolledBack => "rolled_back",
+        }
+    }
+}
+
 /// Create or replace the listing with this `external_id`; an identical body
 /// writes nothing (no new version, no change-log entry). The comparison is a
 /// plain read, so an unchanged item costs two queries; only a write takes a
@@ -260,7 +275,7 @@ pub fn bulk<L: Listing>(
     }
     let invalid = results.iter().any(|r| r.problem.is_some());
     if atomic && invalid {
-        return Ok(finish(results, false));
+        return Ok(finish::<L>(results, false));
     }
     // One read (inside each attempt's transaction) for every item that
     // already exists: unchanged items then cost no query of their own.
@@ -309,7 +324,7 @@ pub fn bulk<L: Listing>(
         Ok(())
     });
     match fast {
-        Ok(()) => return Ok(finish(results, true)),
+        Ok(()) => return Ok(finish::<L>(results, true)),
         Err(ApiError::Internal(e)) => return Err(ApiError::Internal(e)),
         Err(_) => {}
     }
@@ -325,11 +340,11 @@ pub fn bulk<L: Listing>(
         Ok(())
     });
     match outcome {
-        Ok(()) => Ok(finish(results, true)),
+        Ok(()) => Ok(finish::<L>(results, true)),
         Err(ApiError::Conflict {
             code: "rolled_back",
             ..
-        }) => Ok(finish(results, false)),
+        }) => Ok(finish::<L>(results, false)),
         Err(e) => Err(e),
     }
 }
@@ -397,7 +412,7 @@ fn apply<L: Listing>(
     Ok(failed)
 }
 
-fn finish(mut results: Vec<ItemResult>, applied: bool) -> SyncResult {
+fn finish<L: Listing>(mut results: Vec<ItemResult>, applied: bool) -> SyncResult {
     let mut counts = SyncCounts::default();
     for r in &mut results {
         if r.problem.is_some() {
@@ -407,6 +422,10 @@ fn finish(mut results: Vec<ItemResult>, applied: bool) -> SyncResult {
             r.id = None;
             r.version = None;
         }
+        crate::metrics::metrics()
+            .sync_items
+            .with_label_values(&[L::KIND.as_str(), r.outcome.as_str()])
+            .inc();
         match r.outcome {
             Outcome::Created => counts.created += 1,
             Outcome::Updated => counts.updated += 1,

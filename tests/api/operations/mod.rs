@@ -1,5 +1,7 @@
-//! Operations: health probes, the OpenAPI document and the documentation page.
+//! Operations: health probes, metrics, the OpenAPI document and the
+//! documentation page.
 
 mod docs;
 mod health;
+mod metrics;
 mod openapi;
