@@ -27,6 +27,14 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Ask the service running on this machine (`CIRCLES_PORT`) for a probe;
+    /// exit 0 when it answers 200. For container health checks, without curl.
+    Healthcheck {
+        /// The probe to ask: `/healthz` (the process is up) or `/readyz`
+        /// (the database answers too).
+        #[arg(long, default_value = "/healthz", value_parser = ["/healthz", "/readyz"])]
+        path: String,
+    },
     /// Onboard partners: organizations and API clients. Prints JSON.
     Admin {
         #[command(subcommand)]
@@ -86,6 +94,36 @@ enum AdminCommand {
     },
 }
 
+/// `circles healthcheck`: `GET` the probe on 127.0.0.1, within 3 s.
+fn healthcheck(path: &str) -> ExitCode {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let port = std::env::var("CIRCLES_PORT")
+        .ok()
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .unwrap_or(8080);
+    let ask = || -> std::io::Result<String> {
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(3))?;
+        stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(3)))?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut head = [0u8; 64];
+        let n = stream.read(&mut head)?;
+        Ok(String::from_utf8_lossy(&head[..n]).into_owned())
+    };
+    match ask() {
+        Ok(answer) if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") => {
+            ExitCode::SUCCESS
+        }
+        Ok(answer) => fail(format!(
+            "{path} answered {}",
+            answer.lines().next().unwrap_or("nothing")
+        )),
+        Err(e) => fail(format!("{path}: {e}")),
+    }
+}
+
 /// A connection for a one-off command (migrations run first, as for
 /// `serve`).
 fn one_connection(config: &Config) -> Result<crate::db::PooledConnection, ExitCode> {
@@ -106,6 +144,20 @@ pub fn main() -> ExitCode {
         print!("{}", crate::openapi::document_json());
         return ExitCode::SUCCESS;
     }
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    for (name, meant) in crate::config::unknown_settings(names.iter().map(String::as_str)) {
+        match meant {
+            Some(m) => log::warn!(
+                "{name} is not a setting of this service (did you mean {m}?); it is ignored"
+            ),
+            None => log::warn!("{name} is not a setting of this service; it is ignored"),
+        }
+    }
+    if let Some(Command::Healthcheck { path }) = &cli.command {
+        return healthcheck(path);
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -122,7 +174,7 @@ pub fn main() -> ExitCode {
             }
             Err(e) => fail(e),
         },
-        Command::Openapi => unreachable!("handled above"),
+        Command::Openapi | Command::Healthcheck { .. } => unreachable!("handled above"),
         Command::Admin { command } => admin(&config, command),
         Command::Seed {
             synthetic,

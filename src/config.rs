@@ -86,6 +86,52 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Every `CIRCLES_*` variable the service reads (README: Configuration).
+pub const SETTINGS: &[&str] = &[
+    "CIRCLES_BODY_TIMEOUT_SECONDS",
+    "CIRCLES_CACHE_MAX_AGE",
+    "CIRCLES_DATA_DIR",
+    "CIRCLES_DB_POOL_SIZE",
+    "CIRCLES_HOST",
+    "CIRCLES_JWT_AUDIENCE",
+    "CIRCLES_JWT_ISSUER",
+    "CIRCLES_JWT_KID",
+    "CIRCLES_JWT_PREVIOUS_KEYS",
+    "CIRCLES_JWT_SECRET",
+    "CIRCLES_MAX_CONNECTIONS",
+    "CIRCLES_PORT",
+    "CIRCLES_PUBLIC_URL",
+    "CIRCLES_RATE_READS_PER_MINUTE",
+    "CIRCLES_RATE_TOKEN_PER_MINUTE",
+    "CIRCLES_RATE_WRITES_PER_MINUTE",
+    "CIRCLES_RESPONSE_CACHE_MB",
+    "CIRCLES_RESPONSE_CACHE_SECONDS",
+    "CIRCLES_TOKEN_TTL_SECONDS",
+    "CIRCLES_TRUSTED_PROXIES",
+    "CIRCLES_WORKERS",
+];
+
+/// `CIRCLES_*` names among `names` that the service does not read, each
+/// with the setting it most likely meant (a misspelled variable is
+/// otherwise silently ignored and its default used).
+pub fn unknown_settings<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, Option<&'static str>)> {
+    names
+        .into_iter()
+        .filter(|n| n.starts_with("CIRCLES_") && !SETTINGS.contains(n))
+        .map(|n| {
+            let closest = SETTINGS
+                .iter()
+                .map(|s| (strsim::jaro_winkler(n, s), *s))
+                .filter(|(score, _)| *score > 0.9)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, s)| s);
+            (n.to_owned(), closest)
+        })
+        .collect()
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -232,5 +278,52 @@ mod tests {
             assert!(public_url(Some(bad.into())).is_err(), "{bad}");
         }
         assert_eq!(public_url(None).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+
+    #[test]
+    fn misspelled_settings_are_named_with_what_they_likely_meant() {
+        let found = unknown_settings([
+            "CIRCLES_PORT",
+            "CIRCLES_RESPONCE_CACHE_SECONDS",
+            "CIRCLES_JWT_SECERT",
+            "CIRCLES_SOMETHING_ELSE_ENTIRELY",
+            "PATH",
+        ]);
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "CIRCLES_RESPONCE_CACHE_SECONDS".to_owned(),
+                    Some("CIRCLES_RESPONSE_CACHE_SECONDS")
+                ),
+                ("CIRCLES_JWT_SECERT".to_owned(), Some("CIRCLES_JWT_SECRET")),
+                ("CIRCLES_SOMETHING_ELSE_ENTIRELY".to_owned(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_setting_read_is_listed() {
+        let source = [include_str!("config.rs"), include_str!("auth/keys.rs")];
+        for text in source {
+            for part in text
+                .split("parsed(\"")
+                .skip(1)
+                .chain(text.split("var(\"").skip(1))
+            {
+                let name = part.split('"').next().unwrap_or_default();
+                if name.starts_with("CIRCLES_") {
+                    assert!(
+                        SETTINGS.contains(&name),
+                        "{name} is read but not in SETTINGS"
+                    );
+                }
+            }
+        }
     }
 }
