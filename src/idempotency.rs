@@ -170,6 +170,20 @@ impl Recorder {
             }
         }
     }
+
+    /// Run `create` (which returns the new resource as JSON and its URL) in
+    /// a write transaction, and record it there as a `201`.
+    pub fn created(
+        &self,
+        conn: &mut DbConnection,
+        create: impl FnOnce(&mut DbConnection) -> Result<(serde_json::Value, String), ApiError>,
+    ) -> Result<(serde_json::Value, String), ApiError> {
+        crate::db::write_transaction(conn, |conn| {
+            let (body, location) = create(conn)?;
+            self.record(conn, StatusCode::CREATED, &body, Some(&location))?;
+            Ok((body, location))
+        })
+    }
 }
 
 fn forget(conn: &mut DbConnection, org: &str, key: &str) -> Result<(), ApiError> {

@@ -6,7 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{store, sync, Listing};
 use crate::auth::{Authenticated, Caller, MaybeAuthenticated};
-use crate::db::write_transaction;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{
     from_value_unchecked, is_json, parse_json, parse_json_unchecked, uuid_path, JsonBody, Query,
@@ -61,12 +60,11 @@ pub async fn create<L: Listing>(
                     let p = L::prepare(body)?;
                     // What the write derives is computed before the lock.
                     L::derive(&p)?;
-                    write_transaction(conn, |conn| {
+                    recorder.created(conn, |conn| {
                         let row = store::create::<L>(conn, &org, &p)?;
                         let location = format!("/v1/{}/{}", L::KIND.plural(), L::meta(&row).id);
                         let listing = serde_json::to_value(store::response::<L>(conn, row, true)?)
                             .map_err(ApiError::internal)?;
-                        recorder.record(conn, StatusCode::CREATED, &listing, Some(&location))?;
                         Ok((listing, location))
                     })
                 })

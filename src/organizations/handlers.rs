@@ -162,13 +162,11 @@ pub async fn create_organization(
             body.validate()?;
             let (org, location) = st
                 .db(move |conn| {
-                    crate::db::write_transaction(conn, |conn| {
+                    recorder.created(conn, |conn| {
                         let row = queries::create(conn, &body)?;
-                        let location = format!("/v1/organizations/{}", row.id);
                         let org = serde_json::to_value(row.to_response(true)?)
                             .map_err(ApiError::internal)?;
-                        recorder.record(conn, StatusCode::CREATED, &org, Some(&location))?;
-                        Ok((org, location))
+                        Ok((org, format!("/v1/organizations/{}", row.id)))
                     })
                 })
                 .await?;
