@@ -320,6 +320,60 @@ pub fn str_list(raw: Option<&str>) -> Option<Vec<String>> {
     })
 }
 
+/// Parse a comma-separated list of BCP 47 language tags from a query
+/// parameter (`language=en,pt-BR`), each in the case it is stored in. Empty
+/// items are skipped, so `language=` filters nothing; a tag that no listing
+/// could hold ([`crate::validate::is_language`]) is refused.
+pub fn language_list(name: &str, raw: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    checked_list(
+        raw,
+        |tag| crate::validate::is_language(tag).then(|| crate::validate::normalize_language(tag)),
+        || {
+            ApiError::InvalidQuery(FieldError::new(
+                name,
+                "must be BCP 47 language tags of real languages, such as `en` or `pt-BR`",
+            ))
+        },
+    )
+}
+
+/// Parse a comma-separated list of ISO 3166-1 alpha-2 country codes from a
+/// query parameter (`country=GB,ie`), in any case, upper-cased. Empty items
+/// are skipped; a code that is not assigned is refused.
+pub fn country_list(name: &str, raw: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    checked_list(
+        raw,
+        |code| {
+            let code = code.to_ascii_uppercase();
+            crate::validate::is_country(&code).then_some(code)
+        },
+        || {
+            ApiError::InvalidQuery(FieldError::new(
+                name,
+                "must be assigned ISO 3166-1 alpha-2 country codes, such as `GB`",
+            ))
+        },
+    )
+}
+
+/// [`str_list`], each item mapped by `check` (`None` refuses it, answered
+/// with `refused`); `None` for an absent parameter or one with no items.
+fn checked_list(
+    raw: Option<&str>,
+    check: impl Fn(&str) -> Option<String>,
+    refused: impl FnOnce() -> ApiError,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(items) = str_list(raw).filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    items
+        .iter()
+        .map(|item| check(item))
+        .collect::<Option<Vec<_>>>()
+        .map(Some)
+        .ok_or_else(refused)
+}
+
 /// A path id that must be a UUID.
 pub fn uuid_path(name: &str, raw: &str) -> Result<String, ApiError> {
     uuid::Uuid::parse_str(raw)

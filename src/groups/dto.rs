@@ -56,6 +56,8 @@ pub struct GroupContact {
     #[serde(default)]
     #[schema(example = "circles@friendsofash.org")]
     pub email: Option<String>,
+    /// A phone number that libphonenumber holds valid: international, with
+    /// `+` and the country code, or national for `location.country`.
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
@@ -119,7 +121,8 @@ pub struct GroupWrite {
     pub recovery_stages: Vec<RecoveryStage>,
     #[serde(default)]
     pub support_types: Vec<SupportType>,
-    /// BCP 47 language tags.
+    /// BCP 47 language tags of real languages (ISO 639), with registered
+    /// subtags: `en`, `pt-BR`, `zh-Hant`.
     #[serde(default)]
     #[schema(example = json!(["en"]))]
     pub languages: Vec<String>,
@@ -233,7 +236,8 @@ impl GroupWrite {
         );
         if let Some(k) = &self.contact {
             c.email("contact.email", k.email.as_deref());
-            c.phone("contact.phone", k.phone.as_deref());
+            let country = self.location.as_ref().and_then(|l| l.country.as_deref());
+            c.phone("contact.phone", k.phone.as_deref(), country);
             c.url("contact.url", k.url.as_deref());
         }
         c.finish()?;

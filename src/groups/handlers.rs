@@ -9,7 +9,7 @@ use super::dto::*;
 use super::queries::{self, Group};
 use super::search::{self, Facet, GroupSearch, GroupSort, MeetsWhen};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, vocab_list, Query};
+use crate::extract::{language_list, str_list, vocab_list, Query};
 use crate::geo::Near;
 use crate::http::page_response;
 use crate::listing::routes::{self, Docs, Endpoints};
@@ -166,11 +166,7 @@ impl GroupListQuery {
                 .filter(|l| !l.is_empty()),
             facilitations: vocab_list("facilitation", self.facilitation.as_deref())?
                 .filter(|l| !l.is_empty()),
-            languages: nonempty(str_list(self.language.as_deref())).map(|l| {
-                l.iter()
-                    .map(|t| crate::validate::normalize_language(t))
-                    .collect()
-            }),
+            languages: language_list("language", self.language.as_deref())?,
             stages: vocab_list("stage", self.stage.as_deref())?.filter(|l| !l.is_empty()),
             support_types: vocab_list("support_type", self.support_type.as_deref())?
                 .filter(|l| !l.is_empty()),

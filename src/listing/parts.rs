@@ -98,7 +98,7 @@ pub struct Location {
     #[schema(example = "N1 7AA")]
     #[schema(min_length = 1, max_length = 20, pattern = "circles:text")]
     pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2 code; required when writing.
+    /// Assigned ISO 3166-1 alpha-2 code, upper case; required when writing.
     #[serde(default)]
     #[schema(example = "GB")]
     pub country: Option<String>,

@@ -26,6 +26,8 @@ pub struct OrganizationContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "hello@friendsofash.org")]
     pub email: Option<String>,
+    /// An international phone number that libphonenumber holds valid, with
+    /// `+` and the country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "+44 20 7946 0000")]
     pub phone: Option<String>,
@@ -118,7 +120,8 @@ impl OrganizationWrite {
         }
         if let Some(contact) = &self.contact {
             c.email("contact.email", contact.email.as_deref());
-            c.phone("contact.phone", contact.phone.as_deref());
+            // An organization has no country to read a national number in.
+            c.phone("contact.phone", contact.phone.as_deref(), None);
         }
         c.opt_text("area_served", self.area_served.as_deref(), 500);
         c.finish()

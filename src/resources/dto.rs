@@ -46,7 +46,8 @@ pub struct ResourceWrite {
     /// What the resource is about; may be empty.
     #[serde(default)]
     pub topics: Vec<Topic>,
-    /// BCP 47 language tags of the resource's content.
+    /// BCP 47 language tags of the resource's content: real languages (ISO
+    /// 639), with registered subtags (`en`, `pt-BR`, `zh-Hant`).
     #[serde(default)]
     #[schema(example = json!(["en"]))]
     pub languages: Vec<String>,
@@ -54,12 +55,15 @@ pub struct ResourceWrite {
     /// listed first. `false` unless set.
     #[serde(default)]
     pub crisis: bool,
-    /// Phone number of a helpline.
+    /// Phone number of a helpline, valid by libphonenumber: international,
+    /// with `+` and the country code, or national for `country`; or a short
+    /// code of 3 to 6 digits dialled in `country` (`116 123`, `988`).
     #[serde(default)]
     #[schema(example = "116 123")]
     pub phone: Option<String>,
-    /// ISO 3166-1 alpha-2 code of the country the resource serves (e.g. the
-    /// country a helpline can be called from); `null` means anywhere.
+    /// Assigned ISO 3166-1 alpha-2 code, upper case, of the country the
+    /// resource serves (e.g. the country a helpline can be called from);
+    /// `null` means anywhere.
     #[serde(default)]
     #[schema(example = "GB", pattern = "^[A-Z]{2}$")]
     pub country: Option<String>,
@@ -85,7 +89,7 @@ impl ResourceWrite {
         for (i, l) in self.languages.iter().enumerate() {
             c.language(&format!("languages[{i}]"), l);
         }
-        c.phone("phone", self.phone.as_deref());
+        c.helpline("phone", self.phone.as_deref(), self.country.as_deref());
         c.country("country", self.country.as_deref());
         c.finish()?;
         normalize_languages(&mut self.languages);

@@ -6,8 +6,8 @@ use utoipa::IntoParams;
 
 use super::dto::*;
 use super::queries::{self, Resource, ResourceFilter};
-use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{str_list, vocab_list, Query};
+use crate::error::{ApiError, Problem};
+use crate::extract::{country_list, language_list, str_list, vocab_list, Query};
 use crate::http::page_response;
 use crate::listing::routes::{self, Docs, Endpoints};
 use crate::listing::store;
@@ -69,33 +69,12 @@ pub struct ResourceListQuery {
 impl ResourceListQuery {
     fn filter(&self) -> Result<ResourceFilter, ApiError> {
         let nonempty = |v: Option<Vec<String>>| v.filter(|l| !l.is_empty());
-        let countries = nonempty(str_list(self.country.as_deref()))
-            .map(|l| {
-                l.iter()
-                    .map(|c| {
-                        let c = c.to_ascii_uppercase();
-                        if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
-                            Ok(c)
-                        } else {
-                            Err(ApiError::InvalidQuery(FieldError::new(
-                                "country",
-                                "must be ISO 3166-1 alpha-2 country codes such as `GB`",
-                            )))
-                        }
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
         Ok(ResourceFilter {
             kinds: vocab_list("kind", self.kind.as_deref())?.filter(|l| !l.is_empty()),
             topics: vocab_list("topic", self.topic.as_deref())?.filter(|l| !l.is_empty()),
-            languages: nonempty(str_list(self.language.as_deref())).map(|l| {
-                l.iter()
-                    .map(|t| crate::validate::normalize_language(t))
-                    .collect()
-            }),
+            languages: language_list("language", self.language.as_deref())?,
             organizations: nonempty(str_list(self.organization.as_deref())),
-            countries,
+            countries: country_list("country", self.country.as_deref())?,
             crisis: self.crisis,
             keywords: self
                 .q

@@ -1,6 +1,7 @@
 //! Real cities for synthetic listings: centre coordinates, IANA time zone,
 //! country, main language and the shape of local postal codes, plus
-//! plausible (made-up) street addresses and venue names in the local style.
+//! plausible (made-up) street addresses, venue names and phone numbers in the
+//! local style.
 
 use fastrand::Rng;
 
@@ -424,6 +425,35 @@ pub fn venue(rng: &mut Rng, city: &City) -> String {
     pick(rng, list).to_string()
 }
 
+/// A made-up phone number in `country`, written internationally, that
+/// libphonenumber holds valid: the country's example fixed-line number with
+/// its last three digits from `n` (the example itself where that is not
+/// valid).
+pub fn phone_number(country: &str, n: u32) -> String {
+    let meta = phonenumber::metadata::DATABASE
+        .by_id(country)
+        .unwrap_or_else(|| panic!("libphonenumber knows {country}"));
+    let example = meta
+        .descriptors()
+        .fixed_line()
+        .and_then(|d| d.example())
+        .unwrap_or_else(|| panic!("an example number for {country}"));
+    let varied = format!("{}{:03}", &example[..example.len() - 3], n % 1000);
+    [varied, example.to_owned()]
+        .into_iter()
+        .filter_map(|national| {
+            phonenumber::parse(None, format!("+{} {national}", meta.country_code())).ok()
+        })
+        .find(|number| number.is_valid())
+        .map(|number| {
+            number
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string()
+        })
+        .unwrap_or_else(|| panic!("the example number for {country} is valid"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,7 +464,21 @@ mod tests {
         for city in CITIES {
             assert!(city.tz.parse::<chrono_tz::Tz>().is_ok(), "{}", city.tz);
             assert!((-90.0..=90.0).contains(&city.lat) && (-180.0..=180.0).contains(&city.lon));
-            assert_eq!(city.country.len(), 2);
+            assert!(
+                crate::validate::is_country(city.country),
+                "{}",
+                city.country
+            );
+            assert!(crate::validate::is_language(city.lang), "{}", city.lang);
+            if let Some(alt) = city.alt_lang {
+                assert!(crate::validate::is_language(alt), "{alt}");
+            }
+            for n in [0, 7, 123, 999_999] {
+                let phone = phone_number(city.country, n);
+                let mut c = crate::validate::Checks::new();
+                c.phone("phone", Some(&phone), None);
+                assert!(c.finish().is_ok(), "{}: {phone}", city.country);
+            }
         }
         let mut rng = Rng::with_seed(1);
         let london = &CITIES[0];

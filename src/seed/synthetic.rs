@@ -786,15 +786,15 @@ pub fn group(opts: &Options, orgs: &[OrgPlan], i: u64) -> GroupPlan {
             phone: None,
             url: Some(format!("https://{}/groups/{}", org.domain, i + 1)),
         }),
-        6 => Some(GroupContact {
-            email: None,
-            phone: Some(format!(
-                "+{} {}",
-                1 + rng.u32(0..60),
-                1_000_000 + rng.u32(0..8_999_999)
-            )),
-            url: None,
-        }),
+        6 => {
+            // Drawn as before (two numbers), so that the rest stays the same.
+            rng.u32(0..60);
+            Some(GroupContact {
+                email: None,
+                phone: Some(places::phone_number(city.country, rng.u32(0..8_999_999))),
+                url: None,
+            })
+        }
         _ => None,
     };
     let status = if chance(&mut rng, 5) {

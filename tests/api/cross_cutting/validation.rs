@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    first_error, group_body, in_person_body, names_field, spawn_app, Reply, TestApp,
+    first_error, group_body, in_person_body, names_field, resource_body, spawn_app, Reply, TestApp,
 };
 
 fn allowed<V: Vocabulary>() -> Vec<String> {
@@ -568,4 +568,221 @@ async fn arrays_are_refused_where_objects_belong() {
         .await
         .expect(200);
     assert_eq!(r["results"][0]["outcome"], "failed", "{r}");
+}
+
+/// Countries, languages and phone numbers are checked against real data:
+/// ISO 3166-1 (an assigned code), the IANA Language Subtag Registry (a real
+/// language first) and libphonenumber (a valid number, national only where
+/// the listing has a country to read it in). Made-up values are refused
+/// naming the field, on a group, a resource and an organization alike.
+#[tokio::test]
+async fn made_up_countries_languages_and_phones_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let org = app.org("Real Data").await;
+    let mut problems = Vec::new();
+
+    let located = in_person_body;
+    let group_cases: Vec<(Value, &str)> = vec![
+        (
+            located(json!({"location": {"country": "ZZ"}})),
+            "location.country",
+        ),
+        (
+            located(json!({"location": {"country": "XX"}})),
+            "location.country",
+        ),
+        (
+            located(json!({"location": {"country": "AA"}})),
+            "location.country",
+        ),
+        (
+            located(json!({"location": {"country": "UK"}})),
+            "location.country",
+        ),
+        (group_body(json!({"languages": ["qq"]})), "languages[0]"),
+        (
+            group_body(json!({"languages": ["en", "qq"]})),
+            "languages[1]",
+        ),
+        (group_body(json!({"languages": ["xx"]})), "languages[0]"),
+        (
+            group_body(json!({"languages": ["english"]})),
+            "languages[0]",
+        ),
+        (
+            group_body(json!({"languages": ["x-elvish"]})),
+            "languages[0]",
+        ),
+        (
+            group_body(json!({"contact": {"phone": "(((1))) 2-3"}})),
+            "contact.phone",
+        ),
+        (
+            located(json!({"contact": {"phone": "(((1))) 2-3"}})),
+            "contact.phone",
+        ),
+        (
+            located(json!({"contact": {"phone": "+44 20 7946 000"}})),
+            "contact.phone",
+        ),
+        // A national number needs a country: an online group has none.
+        (
+            group_body(json!({"contact": {"phone": "020 7946 0000"}})),
+            "contact.phone",
+        ),
+        // ... and is read in the group's own.
+        (
+            located(json!({"location": {"country": "US"}, "contact": {"phone": "020 7946 0000"}})),
+            "contact.phone",
+        ),
+    ];
+    for (body, field) in group_cases {
+        let reply = app.post("/v1/groups", &org.token, &body).await;
+        problems.extend(check_422(&reply, field, None).map(|p| format!("group: {p}")));
+    }
+    let g = app.create_group(&org.token, &group_body(json!({}))).await;
+    let path = format!("/v1/groups/{}", g["id"].as_str().unwrap());
+    let reply = app
+        .patch(&path, &org.token, &json!({"languages": ["en", "qq"]}))
+        .await;
+    problems.extend(check_422(&reply, "languages[1]", None).map(|p| format!("PATCH {p}")));
+
+    // Real values are accepted; phone numbers are kept as written.
+    for (body, phone) in [
+        (
+            located(json!({"contact": {"phone": "020 7946 0000"},
+                           "languages": ["pt-BR", "zh-Hant", "es-419", "EN-gb"]})),
+            "020 7946 0000",
+        ),
+        (
+            group_body(json!({"contact": {"phone": "+1 (202) 555-0123"}})),
+            "+1 (202) 555-0123",
+        ),
+    ] {
+        let reply = app.post("/v1/groups", &org.token, &body).await;
+        if reply.status.as_u16() != 201 {
+            problems.push(format!("valid group: {} {}", reply.status, reply.text));
+        } else if reply.json()["contact"]["phone"] != phone {
+            problems.push(format!("group phone not kept as written: {}", reply.text));
+        }
+    }
+
+    let resource_cases: Vec<(Value, &str)> = vec![
+        (json!({"country": "ZZ"}), "country"),
+        (json!({"country": "XX"}), "country"),
+        (json!({"languages": ["qq"]}), "languages[0]"),
+        (json!({"languages": ["en", "english"]}), "languages[1]"),
+        (json!({"phone": "(((1))) 2-3", "country": "GB"}), "phone"),
+        (json!({"phone": "(((1))) 2-3"}), "phone"),
+        // A short code is dialled within a country: it needs one.
+        (json!({"phone": "116 123"}), "phone"),
+        (json!({"phone": "116 123", "country": "ZZ"}), "phone"),
+    ];
+    for (overrides, field) in resource_cases {
+        let reply = app
+            .post(
+                "/v1/resources",
+                &org.token,
+                &resource_body(overrides.clone()),
+            )
+            .await;
+        problems
+            .extend(check_422(&reply, field, None).map(|p| format!("resource {overrides}: {p}")));
+    }
+    for overrides in [
+        json!({"kind": "hotline", "phone": "116 123", "country": "GB"}),
+        json!({"kind": "hotline", "phone": "988", "country": "US"}),
+        json!({"kind": "hotline", "phone": "0808 808 1677", "country": "GB"}),
+        json!({"kind": "hotline", "phone": "+353 1 800 247 247"}),
+    ] {
+        let reply = app
+            .post(
+                "/v1/resources",
+                &org.token,
+                &resource_body(overrides.clone()),
+            )
+            .await;
+        if reply.status.as_u16() != 201 {
+            problems.push(format!(
+                "valid resource {overrides}: {} {}",
+                reply.status, reply.text
+            ));
+        } else if reply.json()["phone"] != overrides["phone"] {
+            problems.push(format!(
+                "resource phone not kept as written: {}",
+                reply.text
+            ));
+        }
+    }
+
+    // An organization has no country: its number is international.
+    let reply = app
+        .post(
+            "/v1/organizations",
+            &admin.token,
+            &json!({"name": "Made Up Numbers", "kind": "peer_led",
+                    "contact": {"phone": "(((1))) 2-3"}}),
+        )
+        .await;
+    problems.extend(check_422(&reply, "contact.phone", None).map(|p| format!("POST org: {p}")));
+    let path = format!("/v1/organizations/{}", org.id);
+    for phone in ["(((1))) 2-3", "020 7946 0000", "+44 20 7946"] {
+        let reply = app
+            .patch(&path, &org.token, &json!({"contact": {"phone": phone}}))
+            .await;
+        problems.extend(
+            check_422(&reply, "contact.phone", None).map(|p| format!("PATCH org {phone}: {p}")),
+        );
+    }
+    let reply = app
+        .patch(
+            &path,
+            &org.token,
+            &json!({"contact": {"phone": "+44 20 7946 0000"}}),
+        )
+        .await;
+    if reply.status.as_u16() != 200 || reply.json()["contact"]["phone"] != "+44 20 7946 0000" {
+        problems.push(format!("valid org phone: {} {}", reply.status, reply.text));
+    }
+    fail_all(problems);
+}
+
+/// A made-up country or language in a list filter is a 400 naming the
+/// parameter, like any other bad filter; real ones match in any case.
+#[tokio::test]
+async fn made_up_countries_and_languages_in_filters_are_400_naming_the_parameter() {
+    let app = spawn_app().await;
+    let mut problems = Vec::new();
+    for (path, param) in [
+        ("/v1/groups?language=qq", "language"),
+        ("/v1/groups?language=en,english", "language"),
+        ("/v1/groups?topic=grief&language=xx", "language"),
+        ("/v1/resources?language=qq", "language"),
+        ("/v1/resources?country=ZZ", "country"),
+        ("/v1/resources?country=GB,xx", "country"),
+        ("/v1/resources?country=UK", "country"),
+    ] {
+        let reply = app.get(path).await;
+        if reply.status.as_u16() != 400 {
+            problems.push(format!("{path}: {} {}", reply.status, reply.text));
+            continue;
+        }
+        let p = reply.problem(400, "invalid_query");
+        match first_error(&p) {
+            (f, _) if f == param => {}
+            (f, _) => problems.push(format!("{path}: names `{f}`, not `{param}`: {p}")),
+        }
+    }
+    for path in [
+        "/v1/groups?language=pt-br,EN,zh-hant",
+        "/v1/groups?language=",
+        "/v1/resources?country=gb,IE&language=es-419",
+    ] {
+        let reply = app.get(path).await;
+        if reply.status.as_u16() != 200 {
+            problems.push(format!("{path}: {} {}", reply.status, reply.text));
+        }
+    }
+    fail_all(problems);
 }
