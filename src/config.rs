@@ -66,6 +66,9 @@ pub struct Config {
 /// The longest a request body may pause between two pieces, in seconds.
 pub const BODY_IDLE_SECONDS: u64 = 10;
 
+/// `CIRCLES_BODY_TIMEOUT_SECONDS` when it is not set.
+pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 30;
+
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
     /// HS256 signing secret; `None` means: generate one in the data directory.
@@ -210,7 +213,11 @@ impl Config {
             cache_max_age: parsed("CIRCLES_CACHE_MAX_AGE", 60u32)?,
             response_cache_seconds: parsed("CIRCLES_RESPONSE_CACHE_SECONDS", 5u32)?,
             response_cache_mb: parsed("CIRCLES_RESPONSE_CACHE_MB", 32u32)?,
-            body_timeout_seconds: parsed("CIRCLES_BODY_TIMEOUT_SECONDS", 30u64)?.max(1),
+            body_timeout_seconds: parsed(
+                "CIRCLES_BODY_TIMEOUT_SECONDS",
+                DEFAULT_BODY_TIMEOUT_SECONDS,
+            )?
+            .max(1),
             max_connections: parsed("CIRCLES_MAX_CONNECTIONS", 0usize)?,
             rate_token_per_minute: parsed("CIRCLES_RATE_TOKEN_PER_MINUTE", 10u32)?,
             rate_reads_per_minute: parsed("CIRCLES_RATE_READS_PER_MINUTE", 1200u32)?,

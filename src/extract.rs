@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
-use crate::config::BODY_IDLE_SECONDS;
+use crate::config::{BODY_IDLE_SECONDS, DEFAULT_BODY_TIMEOUT_SECONDS};
 use crate::error::{ApiError, FieldError};
 
 /// Largest accepted request body.
@@ -65,7 +65,9 @@ impl<const LIMIT: usize> FromRequest for RawBodyLimited<LIMIT> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let total = req.app_data::<BodyDeadline>().map_or(30, |d| d.0);
+        let total = req
+            .app_data::<BodyDeadline>()
+            .map_or(DEFAULT_BODY_TIMEOUT_SECONDS, |d| d.0);
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|n| n > LIMIT) {
